@@ -1,0 +1,12 @@
+import { runTenantsCli } from '../src/admin/cli/tenants-cli';
+
+runTenantsCli(process.argv.slice(2), process.env, {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+}).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,86 @@
+import { ConfigError } from '../../errors';
+import { openCliContext, type CliContext, type Output } from './cli-context';
+import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
+import { keysCommand } from './key-commands';
+import { webhookCommand } from './webhook-commands';
+
+export const TENANTS_HELP = `Usage: npm run tenants -- <command> [args]
+
+Tenants (definitions in tenants/*.json; see README "Tenant file"):
+  apply <file.json>...            validate every file, then create or update each tenant (idempotent)
+  list [--json]                   list tenants
+  show <appid>                    show one tenant, secrets masked
+  disable <appid>                 refuse the tenant's requests (403 TENANT_DISABLED) on every gateway
+  enable <appid>                  serve the tenant again
+  remove <appid>                  delete the tenant (its users and keys are kept)
+
+Service API keys (for the tenant's own backend services):
+  keys create <appid> --name <label>   create a key; it is printed once and stored only as a hash
+  keys list <appid>                    list keys (id, label, created, revoked)
+  keys revoke <appid> <keyId>          revoke a key (refused everywhere within 5 s)
+
+Webhook deliveries (forwarding of push messages to the tenant's backend):
+  webhook status <appid>               backlog, in-flight and dead-letter counts
+  webhook dead <appid> [--limit N]     list dead-lettered messages
+  webhook redeliver <appid> [--all | <id>...]   move dead letters back to the delivery queue
+
+Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY (as for the gateway).
+Changes reach running gateways at once (Redis pub/sub); no restart is needed.
+Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    io.out(TENANTS_HELP);
+    return command ? 0 : 2;
+  }
+  let ctx: CliContext | undefined;
+  try {
+    // Validate files before connecting anywhere: a bad file must not depend on the database being up.
+    const defs = command === 'apply' ? await loadDefinitions(rest, io) : undefined;
+    ctx = await openCliContext(env, io);
+    switch (command) {
+      case 'apply':
+        await applyCommand(ctx, defs ?? []);
+        break;
+      case 'list':
+        await listCommand(ctx, rest.includes('--json'));
+        break;
+      case 'show':
+        await showCommand(ctx, requireAppid(rest[0]));
+        break;
+      case 'disable':
+        await setStatusCommand(ctx, requireAppid(rest[0]), 'disabled');
+        break;
+      case 'enable':
+        await setStatusCommand(ctx, requireAppid(rest[0]), 'active');
+        break;
+      case 'remove':
+        await removeCommand(ctx, requireAppid(rest[0]));
+        break;
+      case 'keys':
+        await keysCommand(ctx, rest);
+        break;
+      case 'webhook':
+        await webhookCommand(ctx, rest);
+        break;
+      default:
+        throw new CliError(`unknown command ${JSON.stringify(command)}; see --help`, 2);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`error: invalid configuration: ${err.message}`);
+      return 1;
+    }
+    io.err(`error: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await ctx?.close();
+  }
+}

@@ -1,0 +1,38 @@
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { GatewayState } from './http/context';
+import type { Logger } from './log';
+import { errorHandler } from './http/error-handler';
+import { requestLog } from './http/request-log';
+import { legacyPortalPath, resolveTenant } from './tenancy/tenant-middleware';
+import type { TenantResolver } from './tenancy/tenant-resolver';
+import type { Metrics } from './ops/metrics';
+
+/** Top-level path segments that belong to the gateway itself, not to a tenant. */
+export const RESERVED_PATHS: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics', 'admin', 'favicon.ico']);
+
+export interface AppParts {
+  log: Logger;
+  resolver: TenantResolver;
+  metrics: Metrics;
+  /** Gateway-level routes (/healthz, /admin, ...), matched before tenant resolution. */
+  systemRoutes: Router<GatewayState>[];
+  /** Routes under /:appid, which see a resolved, active tenant. */
+  tenantRoutes: Router<GatewayState>[];
+}
+
+/** Builds the Koa app; does no I/O and does not listen. */
+export function buildApp(parts: AppParts): Koa<GatewayState> {
+  const app = new Koa<GatewayState>();
+  app.proxy = true;
+  // Errors are answered by errorHandler; Koa's own handler would print them to stderr.
+  app.silent = true;
+  app.use(requestLog(parts.log));
+  app.use(errorHandler());
+  app.use(parts.metrics.middleware());
+  app.use(legacyPortalPath());
+  for (const r of parts.systemRoutes) app.use(r.routes()).use(r.allowedMethods());
+  app.use(resolveTenant(parts.resolver, RESERVED_PATHS));
+  for (const r of parts.tenantRoutes) app.use(r.routes()).use(r.allowedMethods());
+  return app;
+}

@@ -1,0 +1,16 @@
+import { AppError } from '../errors';
+import { tenantOf, type GatewayMiddleware } from '../http/context';
+import { bearerOf } from '../admin/admin-auth';
+import type { ServiceKeys } from './service-keys';
+
+/** Routes for a tenant's own backend services: `Authorization: Bearer <service key>`. */
+export function requireServiceKey(keys: ServiceKeys): GatewayMiddleware {
+  return async (ctx, next) => {
+    const presented = bearerOf(ctx.get('authorization'));
+    if (!presented) throw new AppError(401, 'UNAUTHENTICATED', 'missing Authorization: Bearer <service key>');
+    const keyId = await keys.verify(tenantOf(ctx).appid, presented);
+    if (!keyId) throw new AppError(401, 'INVALID_API_KEY', 'the service key is unknown, revoked or belongs to another tenant');
+    ctx.state.principal = { kind: 'service', keyId };
+    await next();
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Every setting comes from the environment and is validated once at start-up. Each entry here is
+ * also a row of the README's configuration table; keep the two in step.
+ */
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `an integer between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+const base64Key32 = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+    message: 'a 32-byte key, base64-encoded (e.g. `openssl rand -base64 32`)',
+  });
+
+export const configSpec = {
+  PORT: { schema: int(0, 65535), default: '3000', doc: 'HTTP port of the gateway' },
+  HOST: { schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on' },
+  MONGODB_URI: { schema: url(['mongodb:', 'mongodb+srv:']), default: 'mongodb://127.0.0.1:27017/wxgate', doc: 'MongoDB connection string (tenants, users)' },
+  REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)' },
+  WECHAT_API_BASE: { schema: url(['https:', 'http:']), default: 'https://api.weixin.qq.com', doc: 'WeChat API base URL; a tenant may override it with `apiBase`' },
+  WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
+  SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)' },
+  ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level: fatal, error, warn, info, debug, trace or silent' },
+  TENANT_CACHE_TTL_S: { schema: int(1, 86400), default: '60', doc: 'How long an instance keeps a tenant in memory; changes are also pushed over Redis pub/sub' },
+  SESSION_TTL_S: { schema: int(60, 30 * 86400), default: '604800', doc: 'Lifetime of a user session token issued by `/auth/login`' },
+  PORTAL_MAX_BODY_BYTES: { schema: int(1024, 10 * 1024 * 1024), default: '262144', doc: 'Largest accepted push body (413 above)' },
+  PORTAL_TIMESTAMP_WINDOW_S: { schema: int(10, 86400), default: '300', doc: 'Pushes whose timestamp is further than this from now are refused' },
+  WEBHOOK_MAX_ATTEMPTS: { schema: int(1, 100), default: '8', doc: 'Delivery attempts to a tenant webhook before a message is dead-lettered' },
+  WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
+  SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
+} as const;
+
+type Spec = typeof configSpec;
+export type Config = { [K in keyof Spec]: z.output<Spec[K]['schema']> };
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfigSubset(env, Object.keys(configSpec) as (keyof Spec)[]) as Config;
+}
+
+/** Validates only the named variables (the CLI needs the data stores, not ADMIN_TOKEN or PORT). */
+export function loadConfigSubset<K extends keyof Spec>(env: NodeJS.ProcessEnv, names: readonly K[]): Pick<Config, K> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const entry = configSpec[name];
+    const raw = env[name] === undefined || env[name] === '' ? entry.default : env[name];
+    if (raw === undefined) throw new ConfigError(name, `is required: ${entry.doc.replace(/\*\*Required\.\*\* /, '')}`);
+    const parsed = (entry.schema as z.ZodType<unknown, string>).safeParse(raw);
+    if (!parsed.success) {
+      throw new ConfigError(name, `expected ${parsed.error.issues[0]?.message ?? 'a valid value'}, got ${JSON.stringify(mask(name, raw))}`);
+    }
+    out[name] = parsed.data;
+  }
+  return out as Pick<Config, K>;
+}
+
+function mask(name: string, value: string): string {
+  return /KEY|TOKEN|SECRET/.test(name) ? `<${value.length} chars>` : value;
+}

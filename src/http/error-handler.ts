@@ -1,0 +1,45 @@
+import { AppError, WeChatApiError } from '../errors';
+import type { GatewayMiddleware } from './context';
+
+/**
+ * The one place where errors become responses. Clients get `{"error":{"code","message"}}` and
+ * never a stack trace; unexpected errors are logged with their stack and answered with 500 INTERNAL.
+ */
+export function errorHandler(): GatewayMiddleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 405 && ctx.body === undefined) throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.status >= 500) ctx.state.log?.error({ err }, 'request failed');
+      else if (err instanceof WeChatApiError) ctx.state.log?.warn({ errcode: err.errcode, rid: err.rid, api: err.api }, 'wechat error');
+      ctx.status = e.status;
+      for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+      ctx.type = 'application/json';
+      ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+    }
+  };
+}
+
+/** Maps any thrown value to an AppError; exported so non-HTTP paths (CLI) can share the mapping. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof WeChatApiError) {
+    return new AppError(502, 'WECHAT_API_ERROR', `WeChat answered errcode ${err.errcode} on ${err.api}`, {
+      details: { errcode: err.errcode, ...(err.rid ? { rid: err.rid } : {}) },
+    });
+  }
+  // Errors raised by body parsers (koa-bodyparser / raw-body / http-errors) carry a status and type.
+  if (typeof err === 'object' && err !== null) {
+    const { status, type, expose } = err as { status?: unknown; type?: unknown; expose?: unknown };
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      if (type === 'entity.too.large' || status === 413) return new AppError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large');
+      if (type === 'entity.parse.failed') return new AppError(400, 'MALFORMED_JSON', 'request body is not valid JSON');
+      if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported content type');
+      return new AppError(status, 'BAD_REQUEST', expose === true && err instanceof Error ? err.message : 'bad request');
+    }
+  }
+  return new AppError(500, 'INTERNAL', 'internal error');
+}

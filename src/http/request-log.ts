@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log';
+import type { GatewayMiddleware } from './context';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (the caller's X-Request-Id when it is safe to echo) and a child logger,
+ * and writes one log line per request. Only the path is logged: query strings carry signatures
+ * and tokens.
+ */
+export function requestLog(root: Logger): GatewayMiddleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const given = ctx.get('x-request-id');
+    const reqId = SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.state.reqId = reqId;
+    ctx.state.log = root.child({ reqId });
+    ctx.set('X-Request-Id', reqId);
+    try {
+      await next();
+    } finally {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        reqId,
+        appid: ctx.state.tenant?.appid,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        durationMs: Math.round(durationMs * 100) / 100,
+      };
+      if (ctx.status >= 500) root.error(line, 'request');
+      else root.info(line, 'request');
+    }
+  };
+}

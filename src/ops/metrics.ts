@@ -1,0 +1,39 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import Router from '@koa/router';
+import type { GatewayMiddleware, GatewayState } from '../http/context';
+
+/** Prometheus metrics; one registry per app instance so tests can build several apps. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'wxgate_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status', 'appid'], registers: [this.registry] });
+  readonly httpDuration = new Histogram({ name: 'wxgate_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly wechatCalls = new Counter({ name: 'wxgate_wechat_calls_total', help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
+  readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
+
+  constructor(defaults = false) {
+    if (defaults) collectDefaultMetrics({ register: this.registry });
+  }
+
+  middleware(): GatewayMiddleware {
+    return async (ctx, next) => {
+      const end = this.httpDuration.startTimer();
+      try {
+        await next();
+      } finally {
+        // The matched route pattern, not the raw path, keeps label cardinality bounded.
+        const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+        end({ route });
+        this.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status), appid: ctx.state.tenant?.appid ?? '' });
+      }
+    };
+  }
+
+  routes(): Router<GatewayState> {
+    const router = new Router<GatewayState>();
+    router.get('/metrics', async (ctx) => {
+      ctx.type = this.registry.contentType;
+      ctx.body = await this.registry.metrics();
+    });
+    return router;
+  }
+}

@@ -1,0 +1,75 @@
+import type { Connection, Model } from 'mongoose';
+import { tenantModel, type TenantDoc } from './tenant-model';
+import { openTenant, sealTenant } from './tenant-codec';
+import type { SecretBox } from './secret-box';
+import type { Tenant, TenantStatus } from './tenant';
+import type { TenantDefinition } from './tenant-file';
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+/** MongoDB access for tenants. Everything it returns is decrypted; everything it stores is sealed. */
+export class TenantRepository {
+  readonly model: Model<TenantDoc>;
+
+  constructor(conn: Connection, private readonly box: SecretBox) {
+    this.model = tenantModel(conn);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.model.createIndexes();
+  }
+
+  async findDoc(appid: string): Promise<TenantDoc | null> {
+    return this.model.findOne({ appid }).lean<TenantDoc>().exec();
+  }
+
+  async find(appid: string): Promise<Tenant | null> {
+    const d = await this.findDoc(appid);
+    return d ? openTenant(this.box, d) : null;
+  }
+
+  open(doc: TenantDoc): Tenant {
+    return openTenant(this.box, doc);
+  }
+
+  async list(): Promise<Tenant[]> {
+    const docs = await this.model.find({}).sort({ appid: 1 }).lean<TenantDoc[]>().exec();
+    return docs.map((d) => openTenant(this.box, d));
+  }
+
+  /**
+   * Idempotent: applying the same definition twice writes nothing the second time (ciphertexts use
+   * random IVs, so "unchanged" is decided on the decrypted values).
+   */
+  async upsert(def: TenantDefinition): Promise<UpsertOutcome> {
+    const existing = await this.find(def.appid);
+    if (existing && sameDefinition(existing, def)) return 'unchanged';
+    const sealed = sealTenant(this.box, def);
+    const unset: Record<string, 1> = {};
+    if (!def.apiBase) unset.apiBase = 1;
+    if (!def.webhook) unset.webhook = 1;
+    await this.model
+      .updateOne(
+        { appid: def.appid },
+        { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+        { upsert: true },
+      )
+      .exec();
+    return existing ? 'updated' : 'created';
+  }
+
+  async setStatus(appid: string, status: TenantStatus): Promise<boolean> {
+    const r = await this.model.updateOne({ appid }, { $set: { status } }).exec();
+    return r.matchedCount > 0;
+  }
+
+  async remove(appid: string): Promise<boolean> {
+    const r = await this.model.deleteOne({ appid }).exec();
+    return r.deletedCount > 0;
+  }
+}
+
+function sameDefinition(t: Tenant, d: TenantDefinition): boolean {
+  const pick = (x: TenantDefinition) => JSON.stringify([x.appid, x.name, x.secret, x.token, x.aesKey, x.msgFormat, x.tokenMode, x.apiBase ?? null, x.status, x.webhook ?? null, x.rules]);
+  return pick(t) === pick(d);
+}

@@ -1,0 +1,89 @@
+import { AppError, WeChatApiError } from '../errors';
+import type { Tenant } from '../tenancy/tenant';
+import { WeChatTransportError, assertOk, type WeChatHttp } from '../wechat/wechat-http';
+import { ERR_BUSY, TENANT_MISCONFIGURED } from '../wechat/errcodes';
+import { MAX_BUSY_RETRIES, busyBackoffMs } from '../wechat/busy-retry';
+import type { Cooldowns } from '../wechat/cooldowns';
+
+export interface FetchedToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+export const STABLE_TOKEN_API = '/cgi-bin/stable_token';
+export const CLASSIC_TOKEN_API = '/cgi-bin/token';
+
+/**
+ * The only code that asks WeChat for an access token. stable_token is called in normal mode only:
+ * force_refresh would kill the token every other system of the tenant is using.
+ */
+export class TokenFetcher {
+  constructor(
+    private readonly http: WeChatHttp,
+    private readonly defaultApiBase: string,
+    private readonly cooldowns: Cooldowns,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  async fetch(tenant: Tenant): Promise<FetchedToken> {
+    const api = tenant.tokenMode === 'classic' ? CLASSIC_TOKEN_API : STABLE_TOKEN_API;
+    this.cooldowns.check(tenant.appid, api);
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.once(tenant, api);
+      } catch (err) {
+        if (err instanceof WeChatApiError) {
+          if (err.errcode === ERR_BUSY && retry < MAX_BUSY_RETRIES) {
+            await this.sleep(busyBackoffMs(retry));
+            continue;
+          }
+          throw this.explain(tenant, api, err);
+        }
+        if (err instanceof WeChatTransportError) {
+          throw new AppError(502, 'WECHAT_UNAVAILABLE', `cannot reach WeChat for ${tenant.appid}'s access token`, { cause: err });
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async once(tenant: Tenant, api: string): Promise<FetchedToken> {
+    const base = tenant.apiBase ?? this.defaultApiBase;
+    const res =
+      api === STABLE_TOKEN_API
+        ? await this.http.send({
+            baseUrl: base,
+            method: 'POST',
+            path: api,
+            body: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret, force_refresh: false },
+          })
+        : await this.http.send({
+            baseUrl: base,
+            method: 'GET',
+            path: api,
+            query: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret },
+          });
+    if (res.kind !== 'json') throw new WeChatTransportError(api, 'token endpoint answered with a non-JSON body');
+    assertOk(api, res.data);
+    const { access_token: accessToken, expires_in: expiresIn } = res.data;
+    if (typeof accessToken !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
+      throw new WeChatTransportError(api, 'token endpoint answered without access_token/expires_in');
+    }
+    return { accessToken, expiresIn };
+  }
+
+  private explain(tenant: Tenant, api: string, err: WeChatApiError): AppError {
+    const reason = TENANT_MISCONFIGURED.get(err.errcode);
+    if (reason) {
+      return new AppError(502, 'TENANT_MISCONFIGURED', `tenant ${tenant.appid} is misconfigured: ${reason} (errcode ${err.errcode}); fix the tenant file and apply it`, {
+        details: { errcode: err.errcode, ...(err.rid ? { rid: err.rid } : {}) },
+        cause: err,
+      });
+    }
+    if (err.errcode === 45009 || err.errcode === 45011) return this.cooldowns.start(tenant.appid, api, err.errcode);
+    return new AppError(502, 'WECHAT_API_ERROR', `WeChat refused ${tenant.appid}'s access token (errcode ${err.errcode})`, {
+      details: { errcode: err.errcode, ...(err.rid ? { rid: err.rid } : {}) },
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
+import type { Redis } from '../infra/redis';
+
+export type LockAttempt = { kind: 'acquired'; lock: Lock } | { kind: 'busy' } | { kind: 'unavailable'; error: Error };
+
+/**
+ * One redlock lock per token key across the fleet. A single attempt, no internal retries: a
+ * caller that finds the lock held waits for the holder's result instead of queueing to fetch.
+ */
+export class TokenLock {
+  private readonly redlock: Redlock;
+
+  constructor(redis: Redis, private readonly ttlMs: number) {
+    this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01, automaticExtensionThreshold: 500 });
+    // Client errors are reported through acquire's result; without a listener they would crash.
+    this.redlock.on('error', () => undefined);
+  }
+
+  async tryAcquire(resource: string): Promise<LockAttempt> {
+    try {
+      return { kind: 'acquired', lock: await this.redlock.acquire([`wxgate:lock:${resource}`], this.ttlMs) };
+    } catch (err) {
+      if (err instanceof ExecutionError) {
+        const stats = await Promise.all(err.attempts).catch(() => []);
+        const reasons = stats.flatMap((s) => [...s.votesAgainst.values()]);
+        if (reasons.length > 0 && reasons.every((e) => e instanceof ResourceLockedError)) return { kind: 'busy' };
+        return { kind: 'unavailable', error: reasons.find((e) => !(e instanceof ResourceLockedError)) ?? err };
+      }
+      return { kind: 'unavailable', error: err as Error };
+    }
+  }
+
+  async release(lock: Lock): Promise<void> {
+    // An expired or lost lock is harmless here: the holder only ever wrote a newer token.
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Backoff for WeChat's "-1 system busy": at most 2 retries, exponential with full jitter on top,
+ * 100-200 ms then 200-400 ms, so the total wait stays well under 2 s. Hand-written on purpose: the
+ * decision is driven by the errcode inside a 200 response and interleaves with token invalidation,
+ * which a generic retry wrapper would need as much glue to express as these lines.
+ */
+export const MAX_BUSY_RETRIES = 2;
+
+export function busyBackoffMs(retry: number, random: () => number = Math.random): number {
+  const base = 100 * 2 ** retry;
+  return Math.round(base + random() * base);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,128 @@
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, type Method } from 'axios';
+import { WeChatApiError } from '../errors';
+import { httpAgent, httpsAgent } from './http-agent';
+
+export interface WeChatRequest {
+  baseUrl: string;
+  method: Method;
+  /** Path starting with '/', no query. */
+  path: string;
+  query?: Record<string, string>;
+  /** A JSON value, raw bytes, or nothing. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export type WeChatResponse =
+  | { kind: 'json'; status: number; data: Record<string, unknown>; raw: Buffer }
+  | { kind: 'binary'; status: number; contentType: string; headers: Record<string, string>; stream: Readable };
+
+export class WeChatTransportError extends Error {
+  constructor(readonly api: string, message: string) {
+    super(`WeChat ${api} unreachable: ${message}`);
+    this.name = 'WeChatTransportError';
+  }
+}
+
+/**
+ * The HTTP edge to WeChat: keep-alive, timeout, JSON vs binary by Content-Type. It never logs or
+ * puts URLs in errors (queries carry secrets and tokens); errors name the API path only.
+ */
+export class WeChatHttp {
+  private readonly axios: AxiosInstance;
+
+  constructor(private readonly defaultTimeoutMs: number) {
+    this.axios = axios.create({
+      httpAgent,
+      httpsAgent,
+      responseType: 'stream',
+      validateStatus: () => true,
+      maxRedirects: 0,
+      // Bodies are passed through as given; axios must not rewrite them.
+      transformRequest: [(data: unknown) => data],
+      transitional: { silentJSONParsing: false, forcedJSONParsing: false, clarifyTimeoutError: true },
+      proxy: false,
+    });
+  }
+
+  async send(req: WeChatRequest): Promise<WeChatResponse> {
+    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    let data: unknown = req.body;
+    if (req.body !== undefined && !Buffer.isBuffer(req.body) && !isStream(req.body)) {
+      data = JSON.stringify(req.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    let res;
+    try {
+      res = await this.axios.request<Readable>({
+        baseURL: req.baseUrl,
+        url: req.path,
+        method: req.method,
+        params: req.query,
+        data,
+        headers,
+        timeout: req.timeoutMs ?? this.defaultTimeoutMs,
+      });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new WeChatTransportError(req.path, e.code ?? e.message ?? 'request failed');
+    }
+    const contentType = String(res.headers['content-type'] ?? '');
+    if (isJsonType(contentType) || contentType.startsWith('text/plain')) {
+      const raw = await readAll(res.data);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new WeChatTransportError(req.path, `HTTP ${res.status} with an unparsable body`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new WeChatTransportError(req.path, `HTTP ${res.status} with a non-object JSON body`);
+      }
+      return { kind: 'json', status: res.status, data: parsed as Record<string, unknown>, raw };
+    }
+    if (res.status >= 400) {
+      res.data.resume();
+      throw new WeChatTransportError(req.path, `HTTP ${res.status}`);
+    }
+    const passHeaders: Record<string, string> = {};
+    for (const h of ['content-disposition', 'content-length', 'cache-control']) {
+      const v = res.headers[h];
+      if (typeof v === 'string') passHeaders[h] = v;
+    }
+    return { kind: 'binary', status: res.status, contentType: contentType || 'application/octet-stream', headers: passHeaders, stream: res.data };
+  }
+}
+
+/** Throws the WeChatApiError carried by a JSON answer whose errcode is non-zero. */
+export function assertOk(api: string, data: Record<string, unknown>): void {
+  const errcode = data.errcode;
+  if (typeof errcode === 'number' && errcode !== 0) {
+    throw new WeChatApiError(errcode, typeof data.errmsg === 'string' ? data.errmsg : '', api);
+  }
+}
+
+export function isJsonType(contentType: string): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
+}
+
+function isStream(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function';
+}
+
+export async function readAll(stream: Readable, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > limit) {
+      stream.destroy();
+      throw new Error('response too large');
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
