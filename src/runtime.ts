@@ -15,6 +15,19 @@ import { tenantRoutes } from './tenancy/tenant-routes';
 import { healthRoutes } from './ops/health';
 import { Metrics } from './ops/metrics';
 import { adminRoutes } from './admin/admin-routes';
+import { systemClock, type Clock } from './clock';
+import { ServiceKeys } from './auth/service-keys';
+import { WeChatHttp } from './wechat/wechat-http';
+import { Cooldowns } from './wechat/cooldowns';
+import { WeChatClients } from './wechat/wechat-clients';
+import { sleep } from './wechat/busy-retry';
+import { TokenFetcher } from './token/token-fetcher';
+import { TokenManager } from './token/token-manager';
+import { tokenRoutes } from './token/token-routes';
+import { passthroughRoutes } from './passthrough/passthrough-routes';
+
+/** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
+const TOKEN_REFRESH_SCAN_MS = 15_000;
 
 /**
  * The composition root: connects the outside world (MongoDB, Redis) and wires every module with
@@ -29,7 +42,15 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  clock?: Clock;
+  /** Cool-downs after 45009 / 45011, in seconds. */
+  quotaCooldownS?: number;
+  rateLimitCooldownS?: number;
+}
+
+export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
   const redis = createRedis(config.REDIS_URL, log, 'main');
   const subscriber = createRedis(config.REDIS_URL, log, 'subscriber');
   const mongo = await connectMongo(config.MONGODB_URI);
@@ -43,6 +64,30 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   await bus.start();
 
   const metrics = new Metrics(true);
+  const keys = new ServiceKeys(mongo);
+  await keys.ensureIndexes();
+  const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
+  const cooldowns = new Cooldowns(clock, bus, opts.quotaCooldownS ?? 300, opts.rateLimitCooldownS ?? 60);
+  const fetcher = new TokenFetcher(http, config.WECHAT_API_BASE, cooldowns, sleep);
+  const tokens = new TokenManager({
+    redis,
+    bus,
+    clock,
+    log,
+    fetcher,
+    sleep,
+    onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
+  });
+  const clients = new WeChatClients({
+    http,
+    tokens,
+    cooldowns,
+    defaultApiBase: config.WECHAT_API_BASE,
+    sleep,
+    onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
+  });
+  const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
+  refreshTimer.unref();
   const app = buildApp({
     log,
     resolver,
@@ -57,7 +102,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       metrics.routes(),
       adminRoutes(config.ADMIN_TOKEN, repo),
     ],
-    tenantRoutes: [tenantRoutes()],
+    tenantRoutes: [tenantRoutes(), tokenRoutes(tokens, keys, clock), passthroughRoutes(keys, clients)],
   });
 
   return {
@@ -67,6 +112,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     redis,
     mongo,
     async close() {
+      clearInterval(refreshTimer);
+      tokens.close();
+      keys.close();
       resolver.close();
       subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());

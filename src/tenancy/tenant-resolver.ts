@@ -57,6 +57,16 @@ export class TenantResolver {
     this.localGen.set(appid, (this.localGen.get(appid) ?? 0) + 1);
   }
 
+  /** Tenants this instance currently holds, for periodic work such as token renewal. */
+  cachedTenants(): Tenant[] {
+    const out: Tenant[] = [];
+    for (const k of this.l1.keys()) {
+      const e = this.l1.get<L1Entry>(k);
+      if (e && 'tenant' in e) out.push(e.tenant);
+    }
+    return out;
+  }
+
   close(): void {
     this.l1.close();
   }

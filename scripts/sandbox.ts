@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/log';
+import { createRuntime, shutdown } from '../src/runtime';
+import { createSandbox } from '../src/sandbox';
+import { TenantRepository } from '../src/tenancy/tenant-repository';
+import { SecretBox } from '../src/tenancy/secret-box';
+import { ServiceKeys } from '../src/auth/service-keys';
+import { announceTenantChange } from '../src/tenancy/tenant-resolver';
+import { publishInvalidation } from '../src/cache/invalidation-bus';
+import { DEMO_APPID, demoTenant } from '../src/devstack/demo-tenant';
+import { startTestMongo } from '../test/support/mongo-server';
+import { startTestRedis } from '../test/support/redis-server';
+import { runPushCommand, PUSH_HELP } from '../src/devstack/push-command';
+
+const HELP = `Usage: npm run sandbox [-- <command>]
+
+  (no command)                      start the WeChat sandbox, the gateway and a demo tenant
+  push <appid> <kind> [options]     build a push like WeChat and post it to a gateway
+  --help                            this text
+
+Environment for the default command:
+  PORT (3000)          gateway port
+  SANDBOX_PORT (3001)  WeChat sandbox port
+  MONGODB_URI, REDIS_URL  used when set; otherwise an in-memory test MongoDB and a redis-server are started
+  SECRETS_KEY          required when MONGODB_URI is set (data must stay readable); otherwise generated
+
+${PUSH_HELP}`;
+
+async function start(): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  if (!process.env.MONGODB_URI) {
+    const m = await startTestMongo();
+    process.env.MONGODB_URI = m.uri;
+    stops.push(() => m.stop());
+  } else if (!process.env.SECRETS_KEY) {
+    throw new Error('SECRETS_KEY is required when MONGODB_URI is set, or the demo data would be sealed with a throw-away key');
+  }
+  if (!process.env.REDIS_URL) {
+    const r = await startTestRedis();
+    process.env.REDIS_URL = r.url;
+    stops.push(() => r.stop());
+  }
+  process.env.SECRETS_KEY ||= randomBytes(32).toString('base64');
+  process.env.ADMIN_TOKEN ||= randomBytes(18).toString('base64url');
+
+  const sandbox = createSandbox();
+  const sandboxServer = await sandbox.listen(Number(process.env.SANDBOX_PORT ?? 3001), '127.0.0.1');
+  process.env.WECHAT_API_BASE = sandboxServer.url;
+
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime(config, log);
+  const demo = demoTenant(sandboxServer.url);
+  sandbox.registerApp({ appid: demo.appid, secret: demo.secret });
+  const repo = new TenantRepository(runtime.mongo, new SecretBox(config.SECRETS_KEY));
+  await repo.upsert(demo);
+  await announceTenantChange(runtime.redis, (appid) => publishInvalidation(runtime.redis, { kind: 'tenant', appid }), demo.appid);
+  const keys = new ServiceKeys(runtime.mongo);
+  const { key } = await keys.create(demo.appid, 'sandbox demo');
+  keys.close();
+
+  const server = runtime.app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const gw = `http://localhost:${config.PORT}`;
+  process.stdout.write(`
+wxgate sandbox is running
+  gateway        ${gw}
+  WeChat sandbox ${sandboxServer.url}   (admin API under /__sandbox)
+  MongoDB        ${config.MONGODB_URI}
+  Redis          ${config.REDIS_URL}
+  demo tenant    ${DEMO_APPID}   push token ${demo.token}, EncodingAESKey ${demo.aesKey}
+  service key    ${key}
+  ADMIN_TOKEN    ${config.ADMIN_TOKEN}
+
+Try:
+  curl ${gw}/${DEMO_APPID}
+  curl ${gw}/wx0000000000000000/x
+  curl -H 'Authorization: Bearer ${key}' ${gw}/${DEMO_APPID}/access-token
+  curl -X POST -H 'Content-Type: application/json' -d '{"code":"test:alice"}' ${gw}/${DEMO_APPID}/auth/login
+  npm run sandbox -- push ${DEMO_APPID} text --gateway ${gw} --mode safe
+  curl ${gw}/readyz
+
+Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      await shutdown(server, runtime, 2000);
+      await sandboxServer.close();
+      for (const s of stops) await s();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  if (command === 'push') {
+    process.exitCode = await runPushCommand(rest, (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
+    return;
+  }
+  if (command !== undefined) {
+    process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sandbox: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { tenantOf, type GatewayState } from '../http/context';
+import { jsonBody, bodyOf } from '../http/json-body';
+import type { Clock } from '../clock';
+import type { ServiceKeys } from '../auth/service-keys';
+import { requireServiceKey } from '../auth/auth-middleware';
+import type { TokenManager } from './token-manager';
+import { secondsLeft } from './token-record';
+
+const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).strict();
+
+/**
+ * The central token service ("中控服务器"): a tenant's other systems take the token from here and
+ * report a token WeChat refused, so nobody else ever calls the token API and kicks the fleet's token.
+ */
+export function tokenRoutes(tokens: TokenManager, keys: ServiceKeys, clock: Clock): Router<GatewayState> {
+  const router = new Router<GatewayState>({ prefix: '/:appid/access-token' });
+  router.use(requireServiceKey(keys));
+  router.get('/', async (ctx) => {
+    const rec = await tokens.getToken(tenantOf(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
+  });
+  router.post('/invalidate', jsonBody(4096), async (ctx) => {
+    const parsed = invalidateBody.safeParse(bodyOf(ctx));
+    if (!parsed.success) throw new AppError(400, 'INVALID_BODY', 'expected {"access_token": "<the token WeChat refused>"}');
+    const rec = await tokens.invalidate(tenantOf(ctx), parsed.data.access_token);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
+  });
+  return router;
+}
