@@ -1,0 +1,29 @@
+/**
+ * WeChat sandbox: an HTTP imitation of api.weixin.qq.com for tests and local runs.
+ *
+ * Conventions the gateway can rely on:
+ * - WeChat errors are HTTP 200 `{errcode, errmsg}` with errmsg `"<text> rid: xxxxxxxx-xxxxxxxx-xxxxxxxx"`
+ *   (hex groups); texts are in ERRMSG. Binary endpoints (wxacode, media/get) answer errors as
+ *   application/json.
+ * - Every call of a WeChat endpoint is counted under (path, appid) before faults and checks; API
+ *   calls count under the token's appid (even a dead token's), else `unknown`.
+ * - Admin API under /__sandbox answers plain HTTP statuses and `{error}`; it is never counted or faulted.
+ */
+export { createSandbox } from './sandbox';
+export type {
+  CallCounts,
+  LoginCodeOptions,
+  MessageKind,
+  Sandbox,
+  SandboxApp,
+  SandboxFault,
+  SandboxOptions,
+  SandboxServer,
+  SentMessage,
+} from './types';
+export { ERRMSG } from './wx-errors';
+export { HANDOVER_MS, STABLE_FORCE_DAILY_LIMIT, STABLE_FORCE_MIN_INTERVAL_MS } from './tokens';
+export { LOGIN_CODE_TTL_MS } from './login';
+export { MEDIA_RULES, type MediaType } from './media-store';
+export { DEFAULT_RISKY_WORDS, DEFAULT_REVIEW_WORDS } from './content-check';
+export { UNKNOWN_APPID } from './counters';

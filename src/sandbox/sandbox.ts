@@ -1,0 +1,69 @@
+/** createSandbox: the programmatic face of the WeChat sandbox. */
+import { systemClock } from '../clock';
+import { buildApp, listen, type RequestListener } from './server';
+import { SandboxState } from './state';
+import type { Sandbox, SandboxOptions } from './types';
+
+export function createSandbox(opts: SandboxOptions = {}): Sandbox {
+  const st = new SandboxState({
+    clock: opts.clock ?? systemClock,
+    tokenTtlSeconds: opts.tokenTtlSeconds ?? 7200,
+    dailyTokenQuota: opts.dailyTokenQuota ?? 2000,
+  });
+  for (const app of opts.apps ?? []) st.apps.register(app);
+
+  const requireApp = (appid: string): void => {
+    if (!st.apps.has(appid)) throw new Error(`sandbox: unknown appid ${appid}`);
+  };
+  let handler: RequestListener | undefined;
+
+  const sb: Sandbox = {
+    clock: st.clock,
+    listen: (port, host) => listen(sb.callback(), port, host),
+    callback: () => {
+      handler ??= buildApp(st, sb).callback();
+      return handler;
+    },
+    registerApp: (app) => st.apps.register(app),
+
+    calls: (endpoint, appid) => st.counters.count(endpoint, appid),
+    callCounts: () => st.counters.snapshot(),
+    resetCalls: () => st.counters.reset(),
+    reset: () => {
+      st.counters.reset();
+      st.faults.clear();
+      st.messages.clear();
+    },
+
+    injectFault: (f) => st.faults.add(f),
+    pendingFaults: () => st.faults.list(),
+    clearFaults: () => st.faults.clear(),
+
+    rotateToken: (appid) => {
+      requireApp(appid);
+      return st.tokens.rotateClassic(appid).access_token;
+    },
+    revokeToken: (appid) => {
+      requireApp(appid);
+      st.tokens.revoke(appid);
+    },
+
+    issueLoginCode: (appid, o) => {
+      requireApp(appid);
+      return st.login.issue(appid, o);
+    },
+    sessionKeyOf: (appid, openid) => st.login.sessionKeyOf(appid, openid),
+
+    issuePhoneCode: (appid, phone, countryCode) => {
+      requireApp(appid);
+      return st.phones.issue(appid, phone, countryCode);
+    },
+
+    sentMessages: (kind) => st.messages.list(kind),
+    clearMessages: () => st.messages.clear(),
+
+    setRiskyWords: (words) => st.content.setRiskyWords(words),
+    setReviewWords: (words) => st.content.setReviewWords(words),
+  };
+  return sb;
+}
