@@ -1,0 +1,49 @@
+import { ManualClock } from '../../src/clock';
+import { createLogger } from '../../src/log';
+import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
+import { InvalidationBus } from '../../src/cache/invalidation-bus';
+import { WeChatHttp } from '../../src/wechat/wechat-http';
+import { Cooldowns } from '../../src/wechat/cooldowns';
+import { WeChatClients } from '../../src/wechat/wechat-clients';
+import { TokenFetcher } from '../../src/token/token-fetcher';
+import { TokenManager } from '../../src/token/token-manager';
+
+/**
+ * One gateway instance's token machinery, in process, on a shared fake clock: the refresher can be
+ * driven through simulated days against the sandbox while Redis and HTTP stay real.
+ */
+export interface TokenInstance {
+  redis: Redis;
+  subscriber: Redis;
+  bus: InvalidationBus;
+  tokens: TokenManager;
+  clients: WeChatClients;
+  close(): Promise<void>;
+}
+
+export async function tokenInstance(clock: ManualClock, redisUrl = process.env.REDIS_URL ?? ''): Promise<TokenInstance> {
+  const log = createLogger('silent');
+  const redis = createRedis(redisUrl, log);
+  const subscriber = createRedis(redisUrl, log, 'sub');
+  await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
+  const bus = new InvalidationBus(redis, subscriber, log);
+  await bus.start();
+  const http = new WeChatHttp(5000);
+  const cooldowns = new Cooldowns(clock, bus, 300, 60);
+  const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const fetcher = new TokenFetcher(http, 'http://127.0.0.1:9', cooldowns, realSleep);
+  const tokens = new TokenManager({ redis, bus, clock, log, fetcher, sleep: realSleep, pollMs: 5 });
+  const clients = new WeChatClients({ http, tokens, cooldowns, defaultApiBase: 'http://127.0.0.1:9', sleep: realSleep });
+  return {
+    redis,
+    subscriber,
+    bus,
+    tokens,
+    clients,
+    async close() {
+      tokens.close();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
