@@ -25,6 +25,9 @@ import { TokenFetcher } from './token/token-fetcher';
 import { TokenManager } from './token/token-manager';
 import { tokenRoutes } from './token/token-routes';
 import { passthroughRoutes } from './passthrough/passthrough-routes';
+import type { Feature, FeatureDeps } from './feature-deps';
+import { usersFeature } from './users/users-feature';
+import { miniappFeature } from './miniapp/miniapp-feature';
 
 /** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
 const TOKEN_REFRESH_SCAN_MS = 15_000;
@@ -86,6 +89,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
   });
+  const deps: FeatureDeps = { config, log, clock, redis, mongo, bus, box, keys, clients };
+  const features: Feature[] = await Promise.all([usersFeature(deps), miniappFeature(deps)]);
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
   const app = buildApp({
@@ -102,8 +107,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       metrics.routes(),
       adminRoutes(config.ADMIN_TOKEN, repo),
     ],
-    tenantRoutes: [tenantRoutes(), tokenRoutes(tokens, keys, clock), passthroughRoutes(keys, clients)],
+    tenantRoutes: [tenantRoutes(), tokenRoutes(tokens, keys, clock), passthroughRoutes(keys, clients), ...features.flatMap((f) => f.routes)],
   });
+
+  for (const f of features) await f.start?.();
 
   return {
     config,
@@ -113,6 +120,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     mongo,
     async close() {
       clearInterval(refreshTimer);
+      for (const f of features) await f.stop?.();
       tokens.close();
       keys.close();
       resolver.close();
