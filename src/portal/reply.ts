@@ -1,0 +1,91 @@
+/**
+ * Passive replies (the HTTP answer to a push), plain or wrapped in the encrypted envelope, in the
+ * push's own format: WeChat parses the answer in the format configured for the mini program.
+ */
+import type { PushFormat } from './body-parse';
+import type { PushMessage } from './message';
+import { encryptMessage } from './msg-crypto';
+import type { Reply } from './rules';
+import { msgSignature } from './signature';
+
+/**
+ * Characters XML 1.0 forbids even inside CDATA (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF,
+ * unpaired surrogates). Dropped: one of them would make WeChat reject the whole reply.
+ */
+const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A CDATA section holding exactly `s`. A CDATA section cannot contain `]]>`, so each occurrence is
+ * split across two sections (`]]` ends the first, `>` starts the second); an XML reader joins
+ * them back to the original text.
+ */
+export function cdata(s: string): string {
+  return `<![CDATA[${s.replace(XML_INVALID_CHARS, '').split(']]>').join(']]]]><![CDATA[>')}]]>`;
+}
+
+function assertSeconds(t: number, name: string): void {
+  // A millisecond timestamp is the classic mistake here; anything above 1e11 (year 5138 in
+  // seconds) is one. Programming error, so a plain Error.
+  if (!Number.isSafeInteger(t) || t < 0 || t >= 1e11) throw new Error(`${name} must be whole seconds since the epoch`);
+}
+
+/** The fields of a reply, in WeChat's order, with ToUser/FromUser swapped from the push. */
+function replyFields(push: Pick<PushMessage, 'toUser' | 'fromUser'>, reply: Reply, createTime: number) {
+  const head = { ToUserName: push.fromUser, FromUserName: push.toUser, CreateTime: createTime, MsgType: reply.type };
+  switch (reply.type) {
+    case 'text':
+      return { ...head, Content: reply.content };
+    case 'image':
+      return { ...head, Image: { MediaId: reply.mediaId } };
+    case 'transfer_customer_service':
+      return head;
+  }
+}
+
+/**
+ * Builds a passive reply to `push`. `createTime` is in seconds (passed in: this module reads no
+ * clock). XML strings go in CDATA, numbers bare, like WeChat's own samples.
+ */
+export function buildPassiveReply(
+  push: Pick<PushMessage, 'toUser' | 'fromUser'>,
+  reply: Reply,
+  format: PushFormat,
+  createTime: number,
+): string {
+  assertSeconds(createTime, 'createTime');
+  const fields = replyFields(push, reply, createTime);
+  if (format === 'json') return JSON.stringify(fields);
+  let xml = `<xml><ToUserName>${cdata(fields.ToUserName)}</ToUserName><FromUserName>${cdata(fields.FromUserName)}</FromUserName>`;
+  xml += `<CreateTime>${fields.CreateTime}</CreateTime><MsgType>${cdata(fields.MsgType)}</MsgType>`;
+  if ('Content' in fields) xml += `<Content>${cdata(fields.Content)}</Content>`;
+  if ('Image' in fields) xml += `<Image><MediaId>${cdata(fields.Image.MediaId)}</MediaId></Image>`;
+  return `${xml}</xml>`;
+}
+
+/**
+ * Wraps a plain reply (as built by buildPassiveReply) in the encrypted envelope of safe mode:
+ * Encrypt = the cipher with a new random prefix; MsgSignature over token, timestamp (seconds),
+ * nonce and Encrypt. `randomPrefix` is for reproducible tests only.
+ */
+export function encryptReply(
+  key: Buffer,
+  token: string,
+  appid: string,
+  plainReply: string,
+  format: PushFormat,
+  timestamp: number,
+  nonce: string,
+  randomPrefix?: Buffer,
+): string {
+  assertSeconds(timestamp, 'timestamp');
+  if (nonce === '') throw new Error('nonce must not be empty');
+  const encrypt = encryptMessage(key, appid, plainReply, randomPrefix);
+  const signature = msgSignature(token, String(timestamp), nonce, encrypt);
+  if (format === 'json') {
+    return JSON.stringify({ Encrypt: encrypt, MsgSignature: signature, TimeStamp: timestamp, Nonce: nonce });
+  }
+  return (
+    `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` +
+    `<TimeStamp>${timestamp}</TimeStamp><Nonce>${cdata(nonce)}</Nonce></xml>`
+  );
+}
