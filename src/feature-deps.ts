@@ -7,6 +7,7 @@ import type { SecretBox } from './tenancy/secret-box';
 import type { ServiceKeys } from './auth/service-keys';
 import type { WeChatClients } from './wechat/wechat-clients';
 import type { InvalidationBus } from './cache/invalidation-bus';
+import type { TenantResolver } from './tenancy/tenant-resolver';
 
 /** What a feature's routes may depend on; built once by the runtime (the composition root). */
 export interface FeatureDeps {
@@ -19,6 +20,7 @@ export interface FeatureDeps {
   box: SecretBox;
   keys: ServiceKeys;
   clients: WeChatClients;
+  resolver: TenantResolver;
 }
 
 /** A feature: routes under /:appid, plus anything it must start and stop with the process. */

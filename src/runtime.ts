@@ -28,6 +28,7 @@ import { passthroughRoutes } from './passthrough/passthrough-routes';
 import type { Feature, FeatureDeps } from './feature-deps';
 import { usersFeature } from './users/users-feature';
 import { miniappFeature } from './miniapp/miniapp-feature';
+import { portalFeature } from './portal/portal-feature';
 
 /** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
 const TOKEN_REFRESH_SCAN_MS = 15_000;
@@ -89,8 +90,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
   });
-  const deps: FeatureDeps = { config, log, clock, redis, mongo, bus, box, keys, clients };
-  const features: Feature[] = await Promise.all([usersFeature(deps), miniappFeature(deps)]);
+  const deps: FeatureDeps = { config, log, clock, redis, mongo, bus, box, keys, clients, resolver };
+  const features: Feature[] = await Promise.all([portalFeature(deps), usersFeature(deps), miniappFeature(deps)]);
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
   const app = buildApp({

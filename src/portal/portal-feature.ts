@@ -1,0 +1,44 @@
+import type { Feature, FeatureDeps } from '../feature-deps';
+import { createRedis, connectRedis } from '../infra/redis';
+import { sleep } from '../wechat/busy-retry';
+import { WebhookOutbox } from '../webhook/webhook-outbox';
+import { WebhookWorker } from '../webhook/webhook-worker';
+import { PushDedup } from './push-dedup';
+import { portalRoutes } from './portal-routes';
+
+/** WeChat retries for up to ~15 s; the dedup record outlives that with a wide margin. */
+const DEDUP_TTL_S = 300;
+/** A retry that arrives while the first delivery is still working waits this long for its answer. */
+const DEDUP_WAIT_MS = 3000;
+
+/** The push portal and the webhook worker that forwards accepted pushes to tenants. */
+export async function portalFeature(deps: FeatureDeps): Promise<Feature> {
+  const { config } = deps;
+  const blocking = createRedis(config.REDIS_URL, deps.log, 'webhook-worker');
+  await connectRedis(blocking);
+  const worker = new WebhookWorker({
+    redis: deps.redis,
+    blocking,
+    resolveTenant: (appid) => deps.resolver.resolve(appid),
+    log: deps.log,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: config.WEBHOOK_RETRY_MAX_MS,
+  });
+  return {
+    routes: [
+      portalRoutes({
+        clock: deps.clock,
+        log: deps.log,
+        dedup: new PushDedup(deps.redis, DEDUP_TTL_S, DEDUP_WAIT_MS, sleep),
+        outbox: new WebhookOutbox(deps.redis),
+        clients: deps.clients,
+        maxBodyBytes: config.PORTAL_MAX_BODY_BYTES,
+        timestampWindowS: config.PORTAL_TIMESTAMP_WINDOW_S,
+      }),
+    ],
+    start: async () => worker.start(),
+    stop: () => worker.stop(),
+  };
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import { AppError } from '../errors';
+import { tenantOf, type GatewayContext, type GatewayState } from '../http/context';
+import { readRawBody } from '../http/raw-body';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { Tenant } from '../tenancy/tenant';
+import type { WeChatClients } from '../wechat/wechat-clients';
+import type { WebhookOutbox } from '../webhook/webhook-outbox';
+import { openPushRequest, verifyEcho, type PushQuery } from './push-request';
+import { dedupKey, type PushMessage } from './message';
+import { planActions, type CustomerMessage } from './rules';
+import { buildPassiveReply, encryptReply } from './reply';
+import { aesKeyFromEncodingKey } from './msg-crypto';
+import type { PushFormat } from './body-parse';
+import type { PushDedup } from './push-dedup';
+
+export interface PortalOptions {
+  clock: Clock;
+  log: Logger;
+  dedup: PushDedup;
+  outbox: WebhookOutbox;
+  clients: WeChatClients;
+  maxBodyBytes: number;
+  timestampWindowS: number;
+}
+
+/**
+ * WeChat's push endpoint for a tenant: GET verifies the URL, POST accepts a message or event.
+ * The answer is given as soon as the message is safely queued; slow work (customer messages,
+ * webhook delivery) happens afterwards, so WeChat always hears back well within its 5 s.
+ */
+export function portalRoutes(o: PortalOptions): Router<GatewayState> {
+  const router = new Router<GatewayState>();
+  router.get('/:appid/portal', (ctx) => {
+    const tenant = tenantOf(ctx);
+    const echo = verifyEcho(pushQuery(ctx), tenant.token, nowS(o.clock), o.timestampWindowS);
+    ctx.type = 'text/plain';
+    ctx.body = echo;
+  });
+  router.post('/:appid/portal', async (ctx) => handlePush(ctx, o));
+  return router;
+}
+
+function pushQuery(ctx: GatewayContext): PushQuery {
+  const q: PushQuery = {};
+  for (const k of ['signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature', 'echostr'] as const) {
+    const v = ctx.query[k];
+    if (Array.isArray(v)) throw new AppError(400, 'INVALID_QUERY', `${k} given more than once`);
+    if (typeof v === 'string') q[k] = v;
+  }
+  return q;
+}
+
+const nowS = (clock: Clock) => Math.floor(clock.now() / 1000);
+
+async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> {
+  const tenant = tenantOf(ctx);
+  const query = pushQuery(ctx);
+  const body = await readRawBody(ctx, o.maxBodyBytes);
+  const opened = openPushRequest(tenant, query, body, ctx.get('content-type') || undefined, nowS(o.clock), o.timestampWindowS);
+  const { msg } = opened;
+  const key = dedupKey(msg);
+
+  const claim = await dependency(() => o.dedup.claim(key));
+  if (claim.kind === 'duplicate') {
+    ctx.state.log.info({ dedupKey: key }, 'duplicate push answered without processing');
+    respond(ctx, tenant, opened.format, opened.encrypted, claim.reply, o.clock);
+    return;
+  }
+
+  const plan = planActions(tenant.rules, msg);
+  if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
+  try {
+    // Durable before we answer: if this fails, WeChat must retry, so the claim is released.
+    if (tenant.webhook) await o.outbox.append(tenant.appid, msg, o.clock.now());
+  } catch (err) {
+    await o.dedup.release(key).catch(() => undefined);
+    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'the message could not be queued; WeChat will retry', { cause: err });
+  }
+  const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
+  await o.dedup.complete(key, plainReply).catch((err: unknown) => ctx.state.log.warn({ err: (err as Error).message }, 'dedup answer not stored'));
+  respond(ctx, tenant, opened.format, opened.encrypted, plainReply, o.clock);
+  if (plan.customerMessages.length) sendCustomerMessages(o, tenant, msg, plan.customerMessages, ctx.state.log);
+}
+
+function respond(ctx: GatewayContext, tenant: Tenant, format: PushFormat, encrypted: boolean, plainReply: string | null, clock: Clock): void {
+  if (plainReply === null) {
+    ctx.type = 'text/plain';
+    ctx.body = 'success';
+    return;
+  }
+  const out = encrypted
+    ? encryptReply(aesKeyFromEncodingKey(tenant.aesKey), tenant.token, tenant.appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0)))
+    : plainReply;
+  ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
+  ctx.body = out;
+}
+
+/** Redis trouble while accepting a push: 503 so WeChat retries later, nothing is lost. */
+async function dependency<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'message store unavailable; WeChat will retry', { cause: err });
+  }
+}
+
+function sendCustomerMessages(o: PortalOptions, tenant: Tenant, msg: PushMessage, messages: CustomerMessage[], log: Logger): void {
+  const client = o.clients.for(tenant);
+  for (const m of messages) {
+    client.json('/cgi-bin/message/custom/send', { body: { touser: msg.fromUser, ...m } }).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message, msgtype: m.msgtype }, 'customer message not sent');
+    });
+  }
+}

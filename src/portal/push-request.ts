@@ -1,0 +1,88 @@
+import { AppError } from '../errors';
+import { parsePushBody, type BodyLimits, type PushFormat } from './body-parse';
+import { aesKeyFromEncodingKey, openPush } from './msg-crypto';
+import { msgSignature, pushSignature, verifySignature } from './signature';
+import { normalise, type PushMessage } from './message';
+
+/**
+ * Turns one HTTP push into a verified, decrypted, normalised message. Pure: the clock reading,
+ * the tenant's credentials and the raw request are passed in, so it is unit-testable without I/O.
+ * Order matters: the signature is checked before any decryption, so the distinct decrypt error
+ * codes cannot serve as a padding oracle to an unsigned sender.
+ */
+export interface PushQuery {
+  signature?: string;
+  timestamp?: string;
+  nonce?: string;
+  encrypt_type?: string;
+  msg_signature?: string;
+  echostr?: string;
+}
+
+export interface PushCredentials {
+  appid: string;
+  token: string;
+  aesKey: string;
+}
+
+export interface OpenedPush {
+  msg: PushMessage;
+  /** The format of the message (the reply must use it). */
+  format: PushFormat;
+  /** Whether the push came encrypted (the reply must be encrypted too). */
+  encrypted: boolean;
+}
+
+const unauthorized = (code: string, message: string) => new AppError(401, code, message);
+const TIMESTAMP = /^\d{1,12}$/;
+const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Checks timestamp/nonce shape, the replay window, and the plain `signature`. */
+export function checkSignedQuery(q: PushQuery, token: string, nowS: number, windowS: number, requirePlainSignature: boolean): { timestamp: string; nonce: string } {
+  const { timestamp, nonce } = q;
+  if (!timestamp || !TIMESTAMP.test(timestamp) || !nonce || !NONCE.test(nonce)) {
+    throw new AppError(400, 'INVALID_QUERY', 'timestamp (digits) and nonce are required');
+  }
+  if (requirePlainSignature && !verifySignature(pushSignature(token, timestamp, nonce), q.signature)) {
+    throw unauthorized('INVALID_SIGNATURE', 'signature does not match');
+  }
+  if (Math.abs(nowS - Number(timestamp)) > windowS) {
+    throw unauthorized('STALE_TIMESTAMP', `timestamp is more than ${windowS} s away from now`);
+  }
+  return { timestamp, nonce };
+}
+
+/** URL verification (GET): the echostr to answer with. */
+export function verifyEcho(q: PushQuery, token: string, nowS: number, windowS: number): string {
+  checkSignedQuery(q, token, nowS, windowS, true);
+  const echostr = q.echostr;
+  if (!echostr || echostr.length > 256 || !/^[\x21-\x7e]+$/.test(echostr)) throw new AppError(400, 'INVALID_QUERY', 'echostr is missing or malformed');
+  return echostr;
+}
+
+export function openPushRequest(
+  creds: PushCredentials,
+  q: PushQuery,
+  body: Buffer,
+  contentType: string | undefined,
+  nowS: number,
+  windowS: number,
+  limits: Partial<BodyLimits> = {},
+): OpenedPush {
+  const encrypted = q.encrypt_type !== undefined && q.encrypt_type !== '' && q.encrypt_type !== 'raw';
+  if (encrypted && q.encrypt_type !== 'aes') throw new AppError(400, 'INVALID_QUERY', 'encrypt_type must be aes or raw');
+  const { timestamp, nonce } = checkSignedQuery(q, creds.token, nowS, windowS, !encrypted);
+  const outer = parsePushBody(body, contentType, limits);
+  if (!encrypted) {
+    return { msg: normalise(outer.fields, creds.appid), format: outer.format, encrypted: false };
+  }
+  // Safe and compatible mode: only the Encrypt part counts, whatever plaintext sits beside it.
+  const encrypt = outer.fields.Encrypt;
+  if (typeof encrypt !== 'string' || encrypt === '') throw new AppError(400, 'MALFORMED_BODY', 'encrypted push without an Encrypt field');
+  if (!verifySignature(msgSignature(creds.token, timestamp, nonce, encrypt), q.msg_signature)) {
+    throw unauthorized('INVALID_SIGNATURE', 'msg_signature does not match');
+  }
+  const inner = openPush(aesKeyFromEncodingKey(creds.aesKey), creds.appid, encrypt);
+  const parsed = parsePushBody(inner, undefined, limits);
+  return { msg: normalise(parsed.fields, creds.appid), format: parsed.format, encrypted: true };
+}
