@@ -10,7 +10,7 @@ const int = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, `an integer between ${min} and ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min, `an integer between ${min} and ${max}`).max(max, `an integer between ${min} and ${max}`));
 
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
