@@ -25,8 +25,9 @@ async function main(): Promise<void> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
   log.info({ port }, 'wxgate listening');
-  // Tests and the sandbox launcher read this line to learn the port when PORT=0.
-  if (process.env.WXGATE_ANNOUNCE_PORT === '1') process.stdout.write(`WXGATE_LISTENING ${port}\n`);
+  // Tests and benchmarks read this line to learn the port when PORT=0 (stderr, so stdout can
+  // carry nothing but JSON logs).
+  if (process.env.WXGATE_ANNOUNCE_PORT === '1') process.stderr.write(`WXGATE_LISTENING ${port}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

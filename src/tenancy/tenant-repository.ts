@@ -45,16 +45,21 @@ export class TenantRepository {
     const existing = await this.find(def.appid);
     if (existing && sameDefinition(existing, def)) return 'unchanged';
     const sealed = sealTenant(this.box, def);
+    if (!existing) {
+      try {
+        await this.model.create(sealed);
+        return 'created';
+      } catch (err) {
+        // Another apply created it a moment ago: update it like any existing tenant.
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+    }
+    // $unset clears optional fields the new definition dropped. It is only ever sent for an
+    // existing document: the in-memory test server fails on $unset in an upsert that inserts.
     const unset: Record<string, 1> = {};
     if (!def.apiBase) unset.apiBase = 1;
     if (!def.webhook) unset.webhook = 1;
-    await this.model
-      .updateOne(
-        { appid: def.appid },
-        { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
-        { upsert: true },
-      )
-      .exec();
+    await this.model.updateOne({ appid: def.appid }, { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) }).exec();
     return existing ? 'updated' : 'created';
   }
 

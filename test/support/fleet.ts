@@ -1,4 +1,5 @@
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
+import { connectMongo } from '../../src/infra/mongo';
 import { SecretBox } from '../../src/tenancy/secret-box';
 import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { ServiceKeys } from '../../src/auth/service-keys';
@@ -11,7 +12,7 @@ export class Stores {
   private constructor(readonly conn: Connection, readonly repo: TenantRepository, readonly keys: ServiceKeys) {}
 
   static async open(uri = process.env.MONGODB_URI ?? ''): Promise<Stores> {
-    const conn = await mongoose.createConnection(uri).asPromise();
+    const conn = await connectMongo(uri);
     const repo = new TenantRepository(conn, new SecretBox(TEST_SECRETS_KEY));
     await repo.ensureIndexes();
     const keys = new ServiceKeys(conn);

@@ -46,6 +46,7 @@ export async function startGateway(extra: Record<string, string> = {}, timeoutMs
       }
     };
     child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`gateway exited with ${code} before listening:\n${out}`));

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** Runs a compiled bench server (dist/scripts/bench/<name>.js) in its own process. */
+export interface Child {
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * `quietStdout`: the child's stdout goes to /dev/null, as logs would go to a collector in
+ * production, so the benchmark process does not spend its CPU draining them.
+ */
+export function startChild(script: string, env: Record<string, string | undefined>, readyPattern = /LISTENING (\d+)/, quietStdout = false): Promise<Child> {
+  const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', quietStdout ? 'ignore' : 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${path.basename(script)} did not start:\n${out}`)), 20000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = readyPattern.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        proc.stderr?.off('data', onData);
+        proc.stdout?.resume();
+        proc.stderr?.resume();
+        resolve({
+          url: `http://127.0.0.1:${m[1]}`,
+          proc,
+          stop: () =>
+            new Promise((r) => {
+              if (proc.exitCode !== null) return r();
+              proc.once('exit', () => r());
+              proc.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${path.basename(script)} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+export const benchScript = (name: string) => path.join(__dirname, `${name}.js`);
+export const mainScript = () => path.join(__dirname, '../../src/main.js');

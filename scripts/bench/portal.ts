@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { connectMongo } from '../../src/infra/mongo';
+import { SecretBox } from '../../src/tenancy/secret-box';
+import { TenantRepository } from '../../src/tenancy/tenant-repository';
+import { buildPush, samplePush } from '../../src/sandbox/push-simulator';
+import { benchScript, mainScript, startChild } from './child';
+import { benchStores } from './stores';
+import { formatTable, runLoad, type LoadRequest } from './load';
+
+/**
+ * `npm run bench -- portal`: the same encrypted XML pushes (safe mode, each one new, so the gateway's
+ * dedup never short-cuts) through the gateway, through co-wechat, and to a bare Koa server.
+ */
+export async function benchPortal(opts: { seconds: number; concurrency: number }): Promise<string> {
+  const stores = await benchStores();
+  const t = { appid: 'wx' + randomBytes(8).toString('hex'), token: 'benchpushtoken', aesKey: randomBytes(32).toString('base64').slice(0, 43) };
+  const conn = await connectMongo(stores.mongoUri);
+  const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
+  await repo.ensureIndexes();
+  await repo.upsert({
+    ...t, name: 'bench', secret: randomBytes(16).toString('hex'), msgFormat: 'xml', tokenMode: 'stable', status: 'active', rules: [],
+  });
+  await conn.close();
+  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+  const gateway = await startChild(mainScript(), {
+    PORT: '0', HOST: '127.0.0.1', WXGATE_ANNOUNCE_PORT: '1', MONGODB_URI: stores.mongoUri, REDIS_URL: stores.redisUrl,
+    SECRETS_KEY: stores.secretsKey, ADMIN_TOKEN: randomBytes(18).toString('hex'), LOG_LEVEL: logLevel,
+  }, /WXGATE_LISTENING (\d+)/, true);
+  const coWechat = await startChild(benchScript('co-wechat-server'), { PUSH_TOKEN: t.token, APPID: t.appid, AES_KEY: t.aesKey });
+  const bare = await startChild(benchScript('bare-koa'), {});
+  // Pushes are built ahead of time so the load generator spends its time sending.
+  const pool = Array.from({ length: 20_000 }, () => buildPush(t, samplePush('text', { content: 'benchmark message' }), { format: 'xml', mode: 'safe' }));
+  let used = 0;
+  const to = (base: string) => (): LoadRequest => {
+    const p = pool[used++ % pool.length]!;
+    const qs = new URLSearchParams(p.query).toString();
+    return { method: 'POST', url: `${base}?${qs}`, headers: { 'content-type': 'text/xml' }, body: p.body };
+  };
+  try {
+    for (const base of [`${gateway.url}/${t.appid}/portal`, `${coWechat.url}/`, `${bare.url}/`]) await runLoad('warm-up', to(base), { seconds: 1, concurrency: opts.concurrency });
+    const rGateway = await runLoad('wxgate portal', to(`${gateway.url}/${t.appid}/portal`), opts);
+    const rCo = await runLoad('co-wechat', to(`${coWechat.url}/`), opts);
+    const rBare = await runLoad('bare Koa replying "success"', to(`${bare.url}/`), opts);
+    return [
+      `portal benchmark: encrypted XML pushes (concurrency ${opts.concurrency}, ${opts.seconds} s per run; gateway LOG_LEVEL=${logLevel}, dedup in Redis, no webhook)`,
+      formatTable([rGateway, rCo, rBare], rCo),
+      `  gateway / co-wechat: ${(rGateway.rps / rCo.rps).toFixed(2)}x   gateway / bare Koa: ${(rGateway.rps / rBare.rps).toFixed(2)}x`,
+    ].join('\n');
+  } finally {
+    await gateway.stop();
+    await coWechat.stop();
+    await bare.stop();
+    await stores.stop();
+  }
+}

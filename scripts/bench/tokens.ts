@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { connectMongo } from '../../src/infra/mongo';
+import axios from 'axios';
+import { systemClock } from '../../src/clock';
+import { createLogger } from '../../src/log';
+import { createRedis, connectRedis } from '../../src/infra/redis';
+import { SecretBox } from '../../src/tenancy/secret-box';
+import { TenantRepository } from '../../src/tenancy/tenant-repository';
+import { ServiceKeys } from '../../src/auth/service-keys';
+import { WeChatHttp } from '../../src/wechat/wechat-http';
+import { Cooldowns } from '../../src/wechat/cooldowns';
+import { TokenFetcher } from '../../src/token/token-fetcher';
+import { TokenManager } from '../../src/token/token-manager';
+import { sleep } from '../../src/wechat/busy-retry';
+import type { Tenant } from '../../src/tenancy/tenant';
+import { benchScript, mainScript, startChild } from './child';
+import { benchStores } from './stores';
+import { formatTable, runLoad } from './load';
+
+/**
+ * `npm run bench -- tokens`: the L1 token read, then the passthrough against a bare Koa + axios
+ * proxy and against calling the sandbox directly, measured side by side in one run.
+ */
+export async function benchTokens(opts: { seconds: number; concurrency: number }): Promise<string> {
+  const stores = await benchStores();
+  const sandbox = await startChild(benchScript('sandbox-server'), {});
+  const appid = 'wx' + randomBytes(8).toString('hex');
+  const secret = randomBytes(16).toString('hex');
+  await axios.post(`${sandbox.url}/__sandbox/apps`, { appid, secret });
+
+  const conn = await connectMongo(stores.mongoUri);
+  const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
+  await repo.ensureIndexes();
+  await repo.upsert({ appid, name: 'bench', secret, token: 'benchtoken', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', msgFormat: 'json', tokenMode: 'stable', apiBase: sandbox.url, status: 'active', rules: [] });
+  const keys = new ServiceKeys(conn);
+  await keys.ensureIndexes();
+  const { key } = await keys.create(appid, 'bench');
+  keys.close();
+  await conn.close();
+
+  // 1. L1 token read, in process.
+  const log = createLogger('silent');
+  const redis = createRedis(stores.redisUrl, log);
+  await connectRedis(redis);
+  const cooldowns = new Cooldowns(systemClock, undefined, 300, 60);
+  const tokens = new TokenManager({ redis, clock: systemClock, log, fetcher: new TokenFetcher(new WeChatHttp(5000), sandbox.url, cooldowns, sleep), sleep });
+  const tenant = { appid, secret, tokenMode: 'stable', apiBase: sandbox.url } as Tenant;
+  const token = (await tokens.getToken(tenant)).accessToken;
+  const samples: number[] = [];
+  for (let i = 0; i < 200_000; i++) {
+    const t0 = process.hrtime.bigint();
+    await tokens.getToken(tenant);
+    samples.push(Number(process.hrtime.bigint() - t0));
+  }
+  samples.sort((a, b) => a - b);
+  tokens.close();
+  redis.disconnect();
+  const l1 = `  L1 token read (200000 reads): p50 ${(samples[samples.length >> 1]! / 1000).toFixed(2)} µs, p99 ${(samples[Math.floor(samples.length * 0.99)]! / 1000).toFixed(2)} µs`;
+
+  // 2. Passthrough side by side.
+  const bare = await startChild(benchScript('bare-proxy'), { UPSTREAM: sandbox.url, ACCESS_TOKEN: token });
+  const gateway = await startChild(mainScript(), {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WXGATE_ANNOUNCE_PORT: '1',
+    MONGODB_URI: stores.mongoUri,
+    REDIS_URL: stores.redisUrl,
+    SECRETS_KEY: stores.secretsKey,
+    ADMIN_TOKEN: randomBytes(18).toString('hex'),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  }, /WXGATE_LISTENING (\d+)/, true);
+  const body = JSON.stringify({ path: 'pages/index/index' });
+  const headers = { 'content-type': 'application/json' };
+  const direct = () => ({ method: 'POST', url: `${sandbox.url}/wxa/generatescheme?access_token=${token}`, headers, body });
+  const viaBare = () => ({ method: 'POST', url: `${bare.url}/${appid}/wxapi/wxa/generatescheme`, headers, body });
+  const viaGateway = () => ({ method: 'POST', url: `${gateway.url}/${appid}/wxapi/wxa/generatescheme`, headers: { ...headers, authorization: `Bearer ${key}` }, body });
+  try {
+    // Warm connections and caches, then measure each target in turn, twice, keeping the better run.
+    for (const f of [direct, viaBare, viaGateway]) await runLoad('warm-up', f, { seconds: 1, concurrency: opts.concurrency });
+    const best = async (label: string, f: () => { method: string; url: string; headers: Record<string, string>; body: string }) => {
+      const a = await runLoad(label, f, opts);
+      const b = await runLoad(label, f, opts);
+      return a.rps >= b.rps ? a : b;
+    };
+    const rDirect = await best('sandbox called directly', direct);
+    const rBare = await best('bare Koa + axios proxy', viaBare);
+    const rGateway = await best('wxgate passthrough', viaGateway);
+    return [
+      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 2; gateway LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'})`,
+      l1,
+      formatTable([rDirect, rBare, rGateway], rBare),
+      `  passthrough / bare proxy: ${(rGateway.rps / rBare.rps).toFixed(2)}x   passthrough / direct: ${(rGateway.rps / rDirect.rps).toFixed(2)}x`,
+    ].join('\n');
+  } finally {
+    await gateway.stop();
+    await bare.stop();
+    await sandbox.stop();
+    await stores.stop();
+  }
+}
