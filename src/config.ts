@@ -34,6 +34,8 @@ export const configSpec = {
   REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)' },
   WECHAT_API_BASE: { schema: url(['https:', 'http:']), default: 'https://api.weixin.qq.com', doc: 'WeChat API base URL; a tenant may override it with `apiBase`' },
   WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
+  WECHAT_QUOTA_COOLDOWN_S: { schema: int(1, 86400), default: '300', doc: "After 45009 (daily quota), a tenant's calls to that API fail fast with 429 for this long" },
+  WECHAT_RATE_LIMIT_COOLDOWN_S: { schema: int(1, 3600), default: '60', doc: "After 45011 (rate limit), a tenant's calls to that API fail fast with 429 for this long" },
   SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)' },
   ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level: fatal, error, warn, info, debug, trace or silent' },

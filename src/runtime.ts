@@ -48,9 +48,6 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   clock?: Clock;
-  /** Cool-downs after 45009 / 45011, in seconds. */
-  quotaCooldownS?: number;
-  rateLimitCooldownS?: number;
 }
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -71,7 +68,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const keys = new ServiceKeys(mongo);
   await keys.ensureIndexes();
   const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
-  const cooldowns = new Cooldowns(clock, bus, opts.quotaCooldownS ?? 300, opts.rateLimitCooldownS ?? 60);
+  const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
   const fetcher = new TokenFetcher(http, config.WECHAT_API_BASE, cooldowns, sleep);
   const tokens = new TokenManager({
     redis,
