@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { configSpec } from '../../../src/config';
+import { TENANTS_HELP } from '../../../src/admin/cli/tenants-cli';
+import { repoRoot } from '../../support/mongo-server';
+
+/** The README is part of the interface: its tables and usage text must match the code. */
+describe('README matches the code', () => {
+  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+
+  it('has one env-table row per configuration variable, with its default', () => {
+    for (const [name, entry] of Object.entries(configSpec)) {
+      const row = `| \`${name}\` | ${entry.default === undefined ? '—' : '`' + entry.default + '`'} | ${entry.doc} |`;
+      expect(readme, name).to.contain(row);
+    }
+    const documented = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.filter((n) => !(n! in configSpec))).to.deep.equal([]);
+  });
+
+  it('shows the tenants CLI usage exactly as --help prints it', () => {
+    expect(readme).to.contain('```text\n' + TENANTS_HELP + '\n```');
+  });
+
+  it('shows tenants/example.json as it is', () => {
+    const example = readFileSync(path.join(repoRoot(), 'tenants/example.json'), 'utf8').trim();
+    expect(readme).to.contain('```json\n' + example + '\n```');
+  });
+
+  it('puts the two commands first', () => {
+    const firstScreen = readme.split('\n').slice(0, 20).join('\n');
+    expect(firstScreen).to.contain('npm run sandbox').and.to.contain('docker compose up').and.to.contain('npm test');
+  });
+});
