@@ -21,8 +21,3 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
-
-/** Strips query values that carry credentials, so a URL can be logged. */
-export function safeUrl(u: string): string {
-  return u.replace(/([?&](?:access_token|secret|js_code|appsecret)=)[^&#]*/gi, '$1***');
-}
