@@ -70,16 +70,20 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
     return;
   }
 
-  const plan = planActions(tenant.rules, msg);
-  if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
+  let plan: ReturnType<typeof planActions>;
+  let plainReply: string | null;
   try {
-    // Durable before we answer: if this fails, WeChat must retry, so the claim is released.
+    plan = planActions(tenant.rules, msg);
+    if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
+    plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
+    // Durable before we answer, and last, so a failure before it leaves nothing queued twice.
     if (tenant.webhook) await o.outbox.append(tenant.appid, msg, o.clock.now());
   } catch (err) {
+    // Nothing was accepted: give the claim back so WeChat's retry is processed, not swallowed.
     await o.dedup.release(key).catch(() => undefined);
-    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'the message could not be queued; WeChat will retry', { cause: err });
+    if (err instanceof AppError) throw err;
+    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'the message could not be accepted; WeChat will retry', { cause: err });
   }
-  const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
   await o.dedup.complete(key, plainReply).catch((err: unknown) => ctx.state.log.warn({ err: (err as Error).message }, 'dedup answer not stored'));
   respond(ctx, tenant, opened.format, opened.encrypted, plainReply, o.clock);
   if (plan.customerMessages.length) sendCustomerMessages(o, tenant, msg, plan.customerMessages, ctx.state.log);
