@@ -132,9 +132,13 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes connections. */
 export async function shutdown(server: Server, runtime: Runtime, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // A request in flight at SIGTERM is answered on a keep-alive connection, which then turns idle and
+  // would hold close() open until the client leaves; keep closing idle connections until done.
   server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 50);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
+  clearInterval(sweeper);
   clearTimeout(timer);
   await runtime.close();
 }
