@@ -77,6 +77,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     log,
     fetcher,
     sleep,
+    // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
+    lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
     onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
   });
   const clients = new WeChatClients({

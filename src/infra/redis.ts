@@ -8,9 +8,12 @@ export type { Redis };
  * fall back to in-process state instead of hanging; the client keeps reconnecting in the background.
  * Connection state changes are logged once per change, not once per failed command.
  */
-export function createRedis(url: string, log: Logger, name = 'main'): Redis {
+export function createRedis(url: string, log: Logger, name = 'main', opts: { commandTimeoutMs?: number } = {}): Redis {
   const client = new Redis(url, {
     lazyConnect: true,
+    // A Redis that hangs with the socket open must not hang requests: commands give up after this.
+    // Blocking readers (XREADGROUP) pass a longer one.
+    commandTimeout: opts.commandTimeoutMs ?? 1000,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,

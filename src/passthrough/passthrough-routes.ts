@@ -27,8 +27,13 @@ async function forward(ctx: GatewayContext, clients: WeChatClients): Promise<voi
   const tenant = tenantOf(ctx);
   const prefix = `/${tenant.appid}/wxapi`;
   const api = ctx.path.slice(prefix.length);
-  if (!SAFE_PATH.test(api) || api.includes('..')) throw new AppError(400, 'INVALID_API_PATH', 'the WeChat API path has characters that are not allowed');
-  if (FORBIDDEN.has(api)) throw new AppError(403, 'PASSTHROUGH_FORBIDDEN', `${api} is managed by the gateway; use GET /${tenant.appid}/access-token`);
+  // No empty, "." or ".." segments: URL normalisation would otherwise turn /cgi-bin/./token into a
+  // path the deny-list does not see, and "//host" into another host.
+  const segments = api.split('/').slice(1);
+  if (!SAFE_PATH.test(api) || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new AppError(400, 'INVALID_API_PATH', 'the WeChat API path has characters or segments that are not allowed');
+  }
+  if (FORBIDDEN.has(api.toLowerCase())) throw new AppError(403, 'PASSTHROUGH_FORBIDDEN', `${api} is managed by the gateway; use GET /${tenant.appid}/access-token`);
   const query: Record<string, string> = {};
   for (const [k, v] of Object.entries(ctx.query)) {
     if (k === 'access_token') continue;
@@ -39,6 +44,8 @@ async function forward(ctx: GatewayContext, clients: WeChatClients): Promise<voi
   const contentType = ctx.get('content-type');
   const res = await clients.for(tenant).execute(api, {
     method: ctx.method as 'GET',
+    // Caller-chosen paths must not become metric labels (unbounded series).
+    metricLabel: 'passthrough',
     query,
     ...(body && body.length ? { body } : {}),
     ...(contentType && body?.length ? { headers: { 'content-type': contentType } } : {}),

@@ -4,17 +4,20 @@ import { sleep } from '../wechat/busy-retry';
 import { WebhookOutbox } from '../webhook/webhook-outbox';
 import { WebhookWorker } from '../webhook/webhook-worker';
 import { PushDedup } from './push-dedup';
+import { PushReplayGuard } from './push-replay-guard';
 import { portalRoutes } from './portal-routes';
 
-/** WeChat retries for up to ~15 s; the dedup record outlives that with a wide margin. */
-const DEDUP_TTL_S = 300;
+/** WeChat retries for up to ~15 s; an answered push is remembered far longer, and at least as long as a push is accepted. */
+const DEDUP_MIN_TTL_S = 300;
+/** A claim not answered within this long (the instance died) can be taken by a retry. */
+const DEDUP_LEASE_S = 15;
 /** A retry that arrives while the first delivery is still working waits this long for its answer. */
 const DEDUP_WAIT_MS = 3000;
 
 /** The push portal and the webhook worker that forwards accepted pushes to tenants. */
 export async function portalFeature(deps: FeatureDeps): Promise<Feature> {
   const { config } = deps;
-  const blocking = createRedis(config.REDIS_URL, deps.log, 'webhook-worker');
+  const blocking = createRedis(config.REDIS_URL, deps.log, 'webhook-worker', { commandTimeoutMs: 10_000 });
   await connectRedis(blocking);
   const worker = new WebhookWorker({
     redis: deps.redis,
@@ -31,7 +34,8 @@ export async function portalFeature(deps: FeatureDeps): Promise<Feature> {
       portalRoutes({
         clock: deps.clock,
         log: deps.log,
-        dedup: new PushDedup(deps.redis, DEDUP_TTL_S, DEDUP_WAIT_MS, sleep),
+        dedup: new PushDedup(deps.redis, Math.max(DEDUP_MIN_TTL_S, 2 * config.PORTAL_TIMESTAMP_WINDOW_S), DEDUP_LEASE_S, DEDUP_WAIT_MS, sleep),
+        replayGuard: new PushReplayGuard(deps.redis, config.PORTAL_TIMESTAMP_WINDOW_S),
         outbox: new WebhookOutbox(deps.redis),
         clients: deps.clients,
         maxBodyBytes: config.PORTAL_MAX_BODY_BYTES,

@@ -15,11 +15,13 @@ import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from './msg-crypto';
 import type { PushFormat } from './body-parse';
 import type { PushDedup } from './push-dedup';
+import type { PushReplayGuard } from './push-replay-guard';
 
 export interface PortalOptions {
   clock: Clock;
   log: Logger;
   dedup: PushDedup;
+  replayGuard: PushReplayGuard;
   outbox: WebhookOutbox;
   clients: WeChatClients;
   maxBodyBytes: number;
@@ -61,9 +63,18 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   const body = await readRawBody(ctx, o.maxBodyBytes);
   const opened = openPushRequest(tenant, query, body, ctx.get('content-type') || undefined, nowS(o.clock), o.timestampWindowS);
   const { msg } = opened;
+  // Encrypted pushes are signed over their content; plain ones only over the query.
+  if (!opened.encrypted) {
+    const fresh = await dependency(() => o.replayGuard.accept(tenant.appid, query.timestamp ?? '', query.nonce ?? '', query.signature ?? '', body));
+    if (!fresh) throw new AppError(401, 'REPLAYED_PUSH', 'this signed request was already used with another body');
+  }
   const key = dedupKey(msg);
 
   const claim = await dependency(() => o.dedup.claim(key));
+  if (claim.kind === 'in-progress') {
+    // Not "success": that would end WeChat's retries before anyone accepted the message.
+    throw new AppError(503, 'PUSH_IN_PROGRESS', 'this message is still being accepted; WeChat will retry');
+  }
   if (claim.kind === 'duplicate') {
     ctx.state.log.info({ dedupKey: key }, 'duplicate push answered without processing');
     respond(ctx, tenant, opened.format, opened.encrypted, claim.reply, o.clock);

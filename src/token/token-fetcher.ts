@@ -63,7 +63,10 @@ export class TokenFetcher {
             path: api,
             query: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret },
           });
-    if (res.kind !== 'json') throw new WeChatTransportError(api, 'token endpoint answered with a non-JSON body');
+    if (res.kind !== 'json') {
+      res.stream.resume();
+      throw new WeChatTransportError(api, 'token endpoint answered with a non-JSON body');
+    }
     assertOk(api, res.data);
     const { access_token: accessToken, expires_in: expiresIn } = res.data;
     if (typeof accessToken !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
@@ -73,7 +76,8 @@ export class TokenFetcher {
   }
 
   private explain(tenant: Tenant, api: string, err: WeChatApiError): AppError {
-    const reason = TENANT_MISCONFIGURED.get(err.errcode);
+    // On the token API itself, 40001 means the secret is wrong, not that a token went stale.
+    const reason = TENANT_MISCONFIGURED.get(err.errcode) ?? (err.errcode === 40001 ? 'invalid AppSecret' : undefined);
     if (reason) {
       return new AppError(502, 'TENANT_MISCONFIGURED', `tenant ${tenant.appid} is misconfigured: ${reason} (errcode ${err.errcode}); fix the tenant file and apply it`, {
         details: { errcode: err.errcode, ...(err.rid ? { rid: err.rid } : {}) },

@@ -1,24 +1,27 @@
 import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
 import type { Redis } from '../infra/redis';
 
-export type LockAttempt = { kind: 'acquired'; lock: Lock } | { kind: 'busy' } | { kind: 'unavailable'; error: Error };
+export type LockAttempt = { kind: 'acquired'; lock: Lock; key: string; value: string } | { kind: 'busy' } | { kind: 'unavailable'; error: Error };
 
 /**
- * One redlock lock per token key across the fleet. A single attempt, no internal retries: a
+ * One redlock lock per token key across the fleet. Its TTL must outlast a whole fetch (all retries
+ * included); the write that ends a fetch is fenced on the lock value anyway. A single attempt, no internal retries: a
  * caller that finds the lock held waits for the holder's result instead of queueing to fetch.
  */
 export class TokenLock {
   private readonly redlock: Redlock;
 
   constructor(redis: Redis, private readonly ttlMs: number) {
-    this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01, automaticExtensionThreshold: 500 });
+    this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01 });
     // Client errors are reported through acquire's result; without a listener they would crash.
     this.redlock.on('error', () => undefined);
   }
 
   async tryAcquire(resource: string): Promise<LockAttempt> {
+    const key = `wxgate:lock:${resource}`;
     try {
-      return { kind: 'acquired', lock: await this.redlock.acquire([`wxgate:lock:${resource}`], this.ttlMs) };
+      const lock = await this.redlock.acquire([key], this.ttlMs);
+      return { kind: 'acquired', lock, key, value: lock.value };
     } catch (err) {
       if (err instanceof ExecutionError) {
         const stats = await Promise.all(err.attempts).catch(() => []);

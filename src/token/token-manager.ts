@@ -20,8 +20,9 @@ export interface TokenManagerOptions {
   /** Real-time sleep used while waiting for another instance's fetch. */
   sleep: (ms: number) => Promise<void>;
   onUpstreamFetch?: (appid: string, outcome: 'ok' | 'error') => void;
+  /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff). */
   lockTtlMs?: number;
-  /** How long a caller waits for another instance's fetch before giving up. */
+  /** How long a caller waits for another instance's fetch before giving up; longer than lockTtlMs. */
   waitTimeoutMs?: number;
   pollMs?: number;
 }
@@ -33,6 +34,8 @@ type Want = (current: TokenRecord | null, now: number) => boolean;
 const LOCAL_ONLY_TTL_S = 30;
 const FAILURE_BACKOFF_MAX_MS = 60_000;
 const ERROR_MEMORY_MS = 30_000;
+/** A failed fetch (WeChat down, -1 after retries) is not repeated by every caller that follows. */
+const TRANSIENT_ERROR_MEMORY_MS = 2_000;
 
 /**
  * Access tokens for every tenant, shared by the fleet:
@@ -56,10 +59,12 @@ export class TokenManager {
   private readonly store: TokenStore;
   private readonly lock: TokenLock;
   private redisDown = false;
+  private readonly lockTtlMs: number;
 
   constructor(private readonly o: TokenManagerOptions) {
+    this.lockTtlMs = o.lockTtlMs ?? 20_000;
     this.store = new TokenStore(o.redis, o.clock);
-    this.lock = new TokenLock(o.redis, o.lockTtlMs ?? 10_000);
+    this.lock = new TokenLock(o.redis, this.lockTtlMs);
     o.bus?.on('token', (m) => {
       if (m.ref) this.l1.del(m.ref);
     });
@@ -105,7 +110,6 @@ export class TokenManager {
   }
 
   private async obtain(tenant: Tenant, key: string): Promise<TokenRecord> {
-    this.throwRemembered(key);
     let cur: TokenRecord | null;
     try {
       cur = await this.store.get(key);
@@ -123,23 +127,32 @@ export class TokenManager {
   }
 
   private async fetchUnderLock(tenant: Tenant, key: string, want: Want, failedToken?: string): Promise<TokenRecord> {
-    const deadline = Date.now() + (this.o.waitTimeoutMs ?? 8000);
+    const deadline = Date.now() + (this.o.waitTimeoutMs ?? this.lockTtlMs + 2000);
     for (;;) {
       const attempt = await this.lock.tryAcquire(key);
-      if (attempt.kind === 'unavailable') return this.withoutRedis(tenant, key, attempt.error);
+      // Fetch alone only when Redis is really unreachable; a lock that merely failed (OOM,
+      // READONLY) must not turn every instance into its own token fetcher.
+      if (attempt.kind === 'unavailable' && this.o.redis.status !== 'ready') return this.withoutRedis(tenant, key, attempt.error);
       if (attempt.kind === 'acquired') {
         try {
-          const cur = await this.store.get(key);
+          let cur: TokenRecord | null;
+          try {
+            cur = await this.store.get(key);
+          } catch (err) {
+            return await this.withoutRedis(tenant, key, err as Error);
+          }
           if (cur && !want(cur, this.o.clock.now())) {
             this.remember(key, cur);
             return cur;
           }
-          if (failedToken) await this.store.deleteIfToken(key, failedToken);
+          if (failedToken) await this.store.deleteIfToken(key, failedToken).catch(() => undefined);
           const rec = await this.fetchUpstream(tenant, key);
-          await this.store.set(key, rec);
+          // The token is good whatever happens to the write; callers get it either way.
           this.remember(key, rec);
+          const written = await this.store.setUnderLock(key, rec, attempt).catch(() => false);
           // Every instance drops its L1 copy and re-reads L2 on its next call.
-          void this.o.bus?.publish({ kind: 'token', appid: tenant.appid, ref: key });
+          if (written) void this.o.bus?.publish({ kind: 'token', appid: tenant.appid, ref: key });
+          else this.o.log.warn({ appid: tenant.appid }, 'token fetched but not shared: the lock expired or Redis refused the write');
           return rec;
         } finally {
           await this.lock.release(attempt.lock);
@@ -164,6 +177,7 @@ export class TokenManager {
   }
 
   private async fetchUpstream(tenant: Tenant, key: string): Promise<TokenRecord> {
+    this.throwRemembered(key);
     try {
       const f = await this.o.fetcher.fetch(tenant);
       this.o.onUpstreamFetch?.(tenant.appid, 'ok');
@@ -171,9 +185,10 @@ export class TokenManager {
       return makeRecord(f.accessToken, f.expiresIn, this.o.clock.now());
     } catch (err) {
       this.o.onUpstreamFetch?.(tenant.appid, 'error');
-      if (err instanceof AppError && (err.code === 'TENANT_MISCONFIGURED' || err.status === 429)) {
-        const retryAfter = Number(err.headers['Retry-After'] ?? ERROR_MEMORY_MS / 1000);
-        this.rememberedErrors.set(key, { until: this.o.clock.now() + retryAfter * 1000, error: err });
+      if (err instanceof AppError) {
+        const lasting = err.code === 'TENANT_MISCONFIGURED' || err.status === 429;
+        const ms = lasting ? Number(err.headers['Retry-After'] ?? ERROR_MEMORY_MS / 1000) * 1000 : TRANSIENT_ERROR_MEMORY_MS;
+        this.rememberedErrors.set(key, { until: this.o.clock.now() + ms, error: err });
       }
       throw err;
     }
@@ -208,7 +223,6 @@ export class TokenManager {
       this.l1.set(key, fb, LOCAL_ONLY_TTL_S);
       return fb;
     }
-    this.throwRemembered(key);
     const rec = await this.fetchUpstream(tenant, key);
     this.fallback.set(key, rec);
     this.l1.set(key, rec, LOCAL_ONLY_TTL_S);
@@ -223,6 +237,9 @@ export class TokenManager {
   }
 
   private remember(key: string, rec: TokenRecord): void {
+    // A slow reader must not put back an older record over a newer one.
+    const held = this.l1.get<TokenRecord>(key);
+    if (held && held.accessToken !== rec.accessToken && held.issuedAt > rec.issuedAt) return;
     const ttl = Math.max(1, Math.ceil((rec.expiresAt - this.o.clock.now()) / 1000));
     this.l1.set(key, rec, ttl);
     this.fallback.set(key, rec);

@@ -2,6 +2,7 @@
 export const STREAMS_SET = 'wxgate:wh:streams';
 export const GROUP = 'wxgate-webhook';
 export const streamKey = (appid: string) => `wxgate:wh:${appid}`;
+export const appidOfStream = (key: string) => key.slice(streamKey('').length);
 export const retryKey = (appid: string) => `wxgate:wh-retry:${appid}`;
 export const deadKey = (appid: string) => `wxgate:wh-dead:${appid}`;
 

@@ -6,7 +6,7 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Redis } from '../infra/redis';
 import type { Logger } from '../log';
 import type { Tenant } from '../tenancy/tenant';
-import { GROUP, STREAMS_SET, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
+import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
 import { signDelivery } from './webhook-signing';
 
 export interface WebhookWorkerOptions {
@@ -62,6 +62,7 @@ export class WebhookWorker {
       httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
       maxRedirects: 0,
+      maxContentLength: 64 * 1024,
       validateStatus: () => true,
       proxy: false,
       transformRequest: [(d: unknown) => d],
@@ -116,7 +117,7 @@ export class WebhookWorker {
     const res = (await this.o.blocking.xreadgroup(
       'GROUP', GROUP, this.consumer, 'COUNT', capacity, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...keys.map(() => '>'),
     )) as [string, [string, string[]][]][] | null;
-    for (const [, entries] of res ?? []) for (const [id, fields] of entries) this.dispatch(id, fields);
+    for (const [stream, entries] of res ?? []) for (const [id, fields] of entries) this.dispatch(appidOfStream(stream), id, fields);
   }
 
   private async discover(): Promise<void> {
@@ -135,22 +136,26 @@ export class WebhookWorker {
   /** Takes over deliveries left pending by a worker that died mid-delivery. */
   private async reclaim(): Promise<void> {
     for (const appid of this.known) {
-      const res = (await this.o.redis.xautoclaim(streamKey(appid), GROUP, this.consumer, this.o.reclaimIdleMs ?? 30_000, '0-0', 'COUNT', 50)) as [string, [string, string[] | null][]];
-      for (const [id, fields] of res[1] ?? []) if (fields) this.dispatch(id, fields);
+      // Idle longer than any delivery can take, so a slow delivery is never taken over mid-flight.
+      const minIdle = this.o.reclaimIdleMs ?? Math.max(30_000, 2 * this.o.timeoutMs + 5_000);
+      const res = (await this.o.redis.xautoclaim(streamKey(appid), GROUP, this.consumer, minIdle, '0-0', 'COUNT', 50)) as [string, [string, string[] | null][]];
+      for (const [id, fields] of res[1] ?? []) if (fields) this.dispatch(appid, id, fields);
     }
   }
 
-  private dispatch(id: string, fields: string[]): void {
-    const p = this.deliver(id, fields)
+  private dispatch(appid: string, id: string, fields: string[]): void {
+    const p = this.deliver(appid, id, fields)
       .catch((err: unknown) => this.o.log.error({ err: (err as Error).message, id }, 'webhook delivery bookkeeping failed; it will be retried'))
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
-  private async deliver(id: string, fields: string[]): Promise<void> {
+  private async deliver(appid: string, id: string, fields: string[]): Promise<void> {
     const d = fromFields(fields);
-    if (!d) {
-      this.o.log.error({ id }, 'dropping malformed webhook queue entry');
+    if (!d || d.appid !== appid) {
+      // Never redelivered (it cannot be), never silently lost: kept aside for an operator.
+      this.o.log.error({ id, appid }, 'malformed webhook queue entry moved to dead letters');
+      await this.checked(this.o.redis.multi().xadd(deadKey(appid), '*', ...fields, 'lastError', 'malformed entry').xack(streamKey(appid), GROUP, id).xdel(streamKey(appid), id));
       return;
     }
     const tenant = await this.o.resolveTenant(d.appid);
@@ -172,7 +177,7 @@ export class WebhookWorker {
           },
         });
         if (res.status >= 200 && res.status < 300) {
-          await this.o.redis.multi().xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id).exec();
+          await this.checked(this.o.redis.multi().xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id));
           return;
         }
         error = `HTTP ${res.status}`;
@@ -194,6 +199,13 @@ export class WebhookWorker {
       const { deliveryId, appid, message, receivedAt } = d;
       tx.zadd(retryKey(d.appid), Date.now() + jittered, JSON.stringify({ deliveryId, appid, message, receivedAt, attempts: attempt, lastError: error }));
     }
-    await tx.xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id).exec();
+    await this.checked(tx.xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id));
+  }
+
+  /** Runs a transaction and fails if any command in it failed (the entry then stays pending and is retried). */
+  private async checked(tx: ReturnType<Redis['multi']>): Promise<void> {
+    const res = await tx.exec();
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
   }
 }

@@ -13,6 +13,8 @@ export interface ApiCall {
   /** JSON value or bytes; must be re-sendable, because a call may be retried. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** What metrics call this API; defaults to the API path. */
+  metricLabel?: string;
 }
 
 export interface WeChatClientDeps {
@@ -96,12 +98,13 @@ export class WeChatClient {
     let tokenRetried = false;
     for (let busy = 0; ; ) {
       const res = await this.send(api, call, token.accessToken);
+      const label = call.metricLabel ?? api;
       if (res.kind === 'binary') {
-        this.d.onCall?.(appid, api, 'ok');
+        this.d.onCall?.(appid, label, 'ok');
         return res;
       }
       const errcode = typeof res.data.errcode === 'number' ? res.data.errcode : 0;
-      this.d.onCall?.(appid, api, errcode === 0 ? 'ok' : String(errcode));
+      this.d.onCall?.(appid, label, errcode === 0 ? 'ok' : String(errcode));
       if (TOKEN_DEAD.has(errcode) && !tokenRetried) {
         tokenRetried = true;
         token = await this.d.tokens.invalidate(this.tenant, token.accessToken);
@@ -130,7 +133,7 @@ export class WeChatClient {
       });
     } catch (err) {
       if (err instanceof WeChatTransportError) {
-        this.d.onCall?.(this.tenant.appid, api, 'transport');
+        this.d.onCall?.(this.tenant.appid, call.metricLabel ?? api, 'transport');
         throw new AppError(502, 'WECHAT_UNAVAILABLE', `cannot reach WeChat for ${api}`, { cause: err });
       }
       throw err;

@@ -40,6 +40,8 @@ export class WeChatHttp {
       responseType: 'stream',
       validateStatus: () => true,
       maxRedirects: 0,
+      // Paths come from callers (the passthrough): never let one name another host.
+      allowAbsoluteUrls: false,
       // Bodies are passed through as given; axios must not rewrite them.
       transformRequest: [(data: unknown) => data],
       transitional: { silentJSONParsing: false, forcedJSONParsing: false, clarifyTimeoutError: true },
@@ -48,6 +50,8 @@ export class WeChatHttp {
   }
 
   async send(req: WeChatRequest): Promise<WeChatResponse> {
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const headers: Record<string, string> = { ...(req.headers ?? {}) };
     let data: unknown = req.body;
     if (req.body !== undefined && !Buffer.isBuffer(req.body) && !isStream(req.body)) {
@@ -63,7 +67,7 @@ export class WeChatHttp {
         params: req.query,
         data,
         headers,
-        timeout: req.timeoutMs ?? this.defaultTimeoutMs,
+        timeout: timeoutMs,
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };
@@ -71,7 +75,13 @@ export class WeChatHttp {
     }
     const contentType = String(res.headers['content-type'] ?? '');
     if (isJsonType(contentType) || contentType.startsWith('text/plain')) {
-      const raw = await readAll(res.data);
+      // axios's timeout stops at the headers of a streamed response; the body gets what is left.
+      let raw: Buffer;
+      try {
+        raw = await readAll(res.data, 16 * 1024 * 1024, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        throw new WeChatTransportError(req.path, (err as Error).message);
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw.toString('utf8'));
@@ -112,17 +122,23 @@ function isStream(v: unknown): v is Readable {
   return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function';
 }
 
-export async function readAll(stream: Readable, limit = 16 * 1024 * 1024): Promise<Buffer> {
+/** Reads a whole stream, bounded in size and, when given, in time (the stream is destroyed). */
+export async function readAll(stream: Readable, limit = 16 * 1024 * 1024, timeoutMs?: number): Promise<Buffer> {
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(new Error('response body timed out')), timeoutMs);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      stream.destroy();
-      throw new Error('response too large');
+  try {
+    for await (const chunk of stream) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > limit) {
+        stream.destroy();
+        throw new Error('response too large');
+      }
+      chunks.push(b);
     }
-    chunks.push(b);
+    return Buffer.concat(chunks);
+  } finally {
+    clearTimeout(timer);
   }
-  return Buffer.concat(chunks);
 }

@@ -165,6 +165,11 @@ describe('push portal under hostile input', function () {
     const first = await axios.post(url, push.body, { params: push.query, headers: { 'content-type': push.contentType }, responseType: 'text' });
     const replay = await axios.post(url, push.body, { params: push.query, headers: { 'content-type': push.contentType }, responseType: 'text' });
     expect([first.data, replay.data]).to.deep.equal(['success', 'success']);
+    // The same signed query with another body is a forgery, whatever the body says.
+    const forged = buildPush(tenant, samplePush('text', { content: 'transfer all money' }), { format: 'xml', mode: 'plain' });
+    const reused = await axios.post(url, forged.body, { params: push.query, headers: { 'content-type': push.contentType }, validateStatus: () => true });
+    expect(reused.status).to.equal(401);
+    expect(reused.data.error.code).to.equal('REPLAYED_PUSH');
     const old = buildPush(tenant, samplePush('text'), { format: 'xml', mode: 'plain', timestamp: Math.floor(Date.now() / 1000) - 3600 });
     const stale = await axios.post(url, old.body, { params: old.query, headers: { 'content-type': old.contentType }, validateStatus: () => true });
     expect(stale.status).to.equal(401);

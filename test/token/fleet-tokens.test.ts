@@ -177,6 +177,12 @@ describe('access tokens across a fleet of gateway processes', function () {
         expect(r.status).to.equal(401);
         expect(r.data.error.code).to.equal('INVALID_API_KEY');
       }
+      for (const sneaky of ['/cgi-bin/./token', '/cgi-bin/../cgi-bin/stable_token', '//example.invalid/x', '/CGI-BIN/TOKEN']) {
+        const r = await client.post(`${fleet[0]!.url}/${a.t.appid}/wxapi${sneaky}`, {}, { headers: { authorization: `Bearer ${a.key}` } });
+        expect(r.status, sneaky).to.be.oneOf([400, 403, 404]);
+        expect(r.data.error.code, sneaky).to.be.oneOf(['INVALID_API_PATH', 'PASSTHROUGH_FORBIDDEN', 'NOT_FOUND']);
+      }
+      expect(sandbox.calls('/cgi-bin/token', a.t.appid)).to.equal(0);
       const none = await client.get(`${fleet[1]!.url}/${b.t.appid}/access-token`);
       expect(none.status).to.equal(401);
       expect(none.data.error.code).to.equal('UNAUTHENTICATED');
