@@ -120,6 +120,8 @@ export async function getPhoneNumber(client: WeChatClient, code: string): Promis
 export const WXACODE_API = '/wxa/getwxacodeunlimit';
 /** Real codes are tens of kilobytes; anything near this is not an image we want to hold. */
 const WXACODE_MAX_BYTES = 4 * 1024 * 1024;
+/** The image body must arrive within this (the client's timeout stops at the response headers). */
+const WXACODE_BODY_TIMEOUT_MS = 10_000;
 
 export interface WxaCodeArgs {
   scene: string;
@@ -148,7 +150,7 @@ export async function getUnlimitedWxaCode(client: WeChatClient, args: WxaCodeArg
   }
   let data: Buffer;
   try {
-    data = await readAll(res.stream, WXACODE_MAX_BYTES);
+    data = await readAll(res.stream, WXACODE_MAX_BYTES, WXACODE_BODY_TIMEOUT_MS);
   } catch (err) {
     throw new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat's answer to ${WXACODE_API} could not be read`, { cause: err });
   }
