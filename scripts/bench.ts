@@ -1,0 +1,41 @@
+import { benchTokens } from './bench/tokens';
+import { benchPortal } from './bench/portal';
+import { benchLogin } from './bench/login';
+
+const HELP = `Usage: npm run bench -- <tokens|portal|login|all> [--seconds N] [--concurrency N]
+
+  tokens   L1 token read p50/p99; passthrough req/s vs a bare Koa + axios proxy vs the sandbox directly
+  portal   encrypted XML pushes/s through the gateway vs co-wechat vs bare Koa replying "success"
+  login    logins/s (code2session + MongoDB upsert + Redis session) vs the sandbox's own code2session rate
+
+Uses MONGODB_URI / REDIS_URL when set, otherwise starts a local test MongoDB and redis-server.
+Benchmarks are measurements, never part of npm test.`;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const which = args[0];
+  const num = (name: string, def: number) => {
+    const i = args.indexOf(name);
+    const v = i >= 0 ? Number(args[i + 1]) : def;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} takes a positive number`);
+    return v;
+  };
+  const opts = { seconds: num('--seconds', 5), concurrency: num('--concurrency', 32) };
+  const benches: Record<string, (o: typeof opts) => Promise<string>> = { tokens: benchTokens, portal: benchPortal, login: benchLogin };
+  if (!which || which === '--help' || !(which in benches || which === 'all')) {
+    process.stdout.write(HELP + '\n');
+    process.exitCode = which && which !== '--help' ? 2 : 0;
+    return;
+  }
+  for (const name of which === 'all' ? Object.keys(benches) : [which]) {
+    process.stdout.write((await benches[name]!(opts)) + '\n\n');
+  }
+}
+
+main().then(
+  () => process.exit(),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
