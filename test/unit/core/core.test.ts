@@ -21,6 +21,15 @@ describe('WeChatApiError', () => {
     expect(e.details).to.deep.equal({ errcode: 48001, rid: 'abc-def' });
   });
 
+  it('maps body-parser failures to 4xx codes', () => {
+    const syntax = Object.assign(new SyntaxError('Unexpected token'), { status: 400 });
+    expect(toAppError(syntax).code).to.equal('MALFORMED_JSON');
+    const zlib = Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR', errno: -3 });
+    expect([toAppError(zlib).status, toAppError(zlib).code]).to.deep.equal([400, 'BAD_REQUEST']);
+    const big = Object.assign(new Error('too large'), { status: 413, type: 'entity.too.large' });
+    expect(toAppError(big).code).to.equal('PAYLOAD_TOO_LARGE');
+  });
+
   it('maps unknown errors to 500 INTERNAL without their message', () => {
     const e = toAppError(new Error('secret stuff at /srv/app.js:1'));
     expect([e.status, e.code, e.message]).to.deep.equal([500, 'INTERNAL', 'internal error']);
