@@ -15,7 +15,16 @@ export function requestLog(root: Logger): GatewayMiddleware {
     const given = ctx.get('x-request-id');
     const reqId = SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.reqId = reqId;
-    ctx.state.log = root.child({ reqId });
+    // Most requests never log anything of their own: build the child logger only when asked for.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= root.child({ reqId, ...(ctx.state.tenant ? { appid: ctx.state.tenant.appid } : {}) })),
+      set: (v: Logger) => {
+        log = v;
+      },
+    });
     ctx.set('X-Request-Id', reqId);
     try {
       await next();

@@ -15,6 +15,8 @@ export function createRedis(url: string, log: Logger, name = 'main', opts: { com
     // Blocking readers (XREADGROUP) pass a longer one.
     commandTimeout: opts.commandTimeoutMs ?? 1000,
     enableOfflineQueue: false,
+    // Commands issued in the same tick share one write: under load this halves syscalls on both ends.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),

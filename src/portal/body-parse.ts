@@ -285,11 +285,22 @@ function fromXmlNode(node: unknown): unknown {
   return out;
 }
 
+/** Parsers hold no per-document state; building one per push costs more than parsing the push. */
+const parsers = new Map<number, XMLParser>();
+function parserFor(maxDepth: number): XMLParser {
+  let p = parsers.get(maxDepth);
+  if (!p) {
+    p = new XMLParser({ ...xmlParserOptions, maxNestedTags: maxDepth + 1 });
+    parsers.set(maxDepth, p);
+  }
+  return p;
+}
+
 function parseXml(xml: string, lim: BodyLimits): Record<string, unknown> {
   prescanXml(xml, lim);
   let doc: unknown;
   try {
-    const parser = new XMLParser({ ...xmlParserOptions, maxNestedTags: lim.maxDepth + 1 });
+    const parser = parserFor(lim.maxDepth);
     // `true` runs the validator first: without it the parser accepts unclosed and mismatched tags.
     doc = parser.parse(xml, true);
   } catch (err) {

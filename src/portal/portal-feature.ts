@@ -1,18 +1,12 @@
 import type { Feature, FeatureDeps } from '../feature-deps';
 import { createRedis, connectRedis } from '../infra/redis';
-import { sleep } from '../wechat/busy-retry';
-import { WebhookOutbox } from '../webhook/webhook-outbox';
 import { WebhookWorker } from '../webhook/webhook-worker';
-import { PushDedup } from './push-dedup';
+import { PushIntake } from './push-intake';
 import { PushReplayGuard } from './push-replay-guard';
 import { portalRoutes } from './portal-routes';
 
 /** WeChat retries for up to ~15 s; an answered push is remembered far longer, and at least as long as a push is accepted. */
 const DEDUP_MIN_TTL_S = 300;
-/** A claim not answered within this long (the instance died) can be taken by a retry. */
-const DEDUP_LEASE_S = 15;
-/** A retry that arrives while the first delivery is still working waits this long for its answer. */
-const DEDUP_WAIT_MS = 3000;
 
 /** The push portal and the webhook worker that forwards accepted pushes to tenants. */
 export async function portalFeature(deps: FeatureDeps): Promise<Feature> {
@@ -34,9 +28,8 @@ export async function portalFeature(deps: FeatureDeps): Promise<Feature> {
       portalRoutes({
         clock: deps.clock,
         log: deps.log,
-        dedup: new PushDedup(deps.redis, Math.max(DEDUP_MIN_TTL_S, 2 * config.PORTAL_TIMESTAMP_WINDOW_S), DEDUP_LEASE_S, DEDUP_WAIT_MS, sleep),
+        intake: new PushIntake(deps.redis, Math.max(DEDUP_MIN_TTL_S, 2 * config.PORTAL_TIMESTAMP_WINDOW_S)),
         replayGuard: new PushReplayGuard(deps.redis, config.PORTAL_TIMESTAMP_WINDOW_S),
-        outbox: new WebhookOutbox(deps.redis),
         clients: deps.clients,
         maxBodyBytes: config.PORTAL_MAX_BODY_BYTES,
         timestampWindowS: config.PORTAL_TIMESTAMP_WINDOW_S,

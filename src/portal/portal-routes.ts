@@ -7,22 +7,20 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Tenant } from '../tenancy/tenant';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import type { WebhookOutbox } from '../webhook/webhook-outbox';
 import { openPushRequest, verifyEcho, type PushQuery } from './push-request';
 import { dedupKey, type PushMessage } from './message';
 import { planActions, type CustomerMessage } from './rules';
 import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from './msg-crypto';
 import type { PushFormat } from './body-parse';
-import type { PushDedup } from './push-dedup';
+import type { PushIntake } from './push-intake';
 import type { PushReplayGuard } from './push-replay-guard';
 
 export interface PortalOptions {
   clock: Clock;
   log: Logger;
-  dedup: PushDedup;
+  intake: PushIntake;
   replayGuard: PushReplayGuard;
-  outbox: WebhookOutbox;
   clients: WeChatClients;
   maxBodyBytes: number;
   timestampWindowS: number;
@@ -68,34 +66,19 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
     const fresh = await dependency(() => o.replayGuard.accept(tenant.appid, query.timestamp ?? '', query.nonce ?? '', query.signature ?? '', body));
     if (!fresh) throw new AppError(401, 'REPLAYED_PUSH', 'this signed request was already used with another body');
   }
-  const key = dedupKey(msg);
-
-  const claim = await dependency(() => o.dedup.claim(key));
-  if (claim.kind === 'in-progress') {
-    // Not "success": that would end WeChat's retries before anyone accepted the message.
-    throw new AppError(503, 'PUSH_IN_PROGRESS', 'this message is still being accepted; WeChat will retry');
-  }
-  if (claim.kind === 'duplicate') {
-    ctx.state.log.info({ dedupKey: key }, 'duplicate push answered without processing');
-    respond(ctx, tenant, opened.format, opened.encrypted, claim.reply, o.clock);
+  // Rules and the reply are pure: decided before the push is claimed, so claiming, queueing and
+  // storing the answer for retries happen in one atomic step.
+  const plan = planActions(tenant.rules, msg);
+  if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
+  const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
+  const outcome = await dependency(() =>
+    o.intake.accept(dedupKey(msg), plainReply, tenant.webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined),
+  );
+  if (outcome.kind === 'duplicate') {
+    ctx.state.log.info({ msgType: msg.msgType }, 'duplicate push answered without processing');
+    respond(ctx, tenant, opened.format, opened.encrypted, outcome.reply, o.clock);
     return;
   }
-
-  let plan: ReturnType<typeof planActions>;
-  let plainReply: string | null;
-  try {
-    plan = planActions(tenant.rules, msg);
-    if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
-    plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
-    // Durable before we answer, and last, so a failure before it leaves nothing queued twice.
-    if (tenant.webhook) await o.outbox.append(tenant.appid, msg, o.clock.now());
-  } catch (err) {
-    // Nothing was accepted: give the claim back so WeChat's retry is processed, not swallowed.
-    await o.dedup.release(key).catch(() => undefined);
-    if (err instanceof AppError) throw err;
-    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'the message could not be accepted; WeChat will retry', { cause: err });
-  }
-  await o.dedup.complete(key, plainReply).catch((err: unknown) => ctx.state.log.warn({ err: (err as Error).message }, 'dedup answer not stored'));
   respond(ctx, tenant, opened.format, opened.encrypted, plainReply, o.clock);
   if (plan.customerMessages.length) sendCustomerMessages(o, tenant, msg, plan.customerMessages, ctx.state.log);
 }
@@ -113,7 +96,7 @@ function respond(ctx: GatewayContext, tenant: Tenant, format: PushFormat, encryp
   ctx.body = out;
 }
 
-/** Redis trouble while accepting a push: 503 so WeChat retries later, nothing is lost. */
+/** Redis trouble while accepting a push: 503 so WeChat retries later; nothing was half-done. */
 async function dependency<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

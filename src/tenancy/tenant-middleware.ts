@@ -15,8 +15,8 @@ export function resolveTenant(resolver: TenantResolver, reserved: ReadonlySet<st
     if (!APPID_PATTERN.test(first)) throw new AppError(400, 'INVALID_APPID', 'appid must be "wx" followed by 16 lowercase hex digits');
     const tenant = await resolver.resolve(first);
     if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `no tenant ${first}`);
+    // The request's logger picks the appid up from here when it is first used.
     ctx.state.tenant = tenant;
-    ctx.state.log = ctx.state.log.child({ appid: tenant.appid });
     if (tenant.status !== 'active') throw new AppError(403, 'TENANT_DISABLED', `tenant ${first} is disabled`);
     await next();
   };

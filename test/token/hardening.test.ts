@@ -7,10 +7,11 @@ import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import { WeChatHttp, WeChatTransportError } from '../../src/wechat/wechat-http';
 import { TokenStore } from '../../src/token/token-store';
 import { makeRecord } from '../../src/token/token-record';
-import { PushDedup } from '../../src/portal/push-dedup';
+import { PushIntake } from '../../src/portal/push-intake';
+import { STREAMS_SET, streamKey } from '../../src/webhook/webhook-keys';
 import { PushReplayGuard } from '../../src/portal/push-replay-guard';
 
-describe('hardening of the WeChat edge, token store and push dedup (real Redis)', function () {
+describe('hardening of the WeChat edge, token store and push intake (real Redis)', function () {
   this.timeout(20_000);
   let redis: Redis;
   before(async () => {
@@ -60,24 +61,25 @@ describe('hardening of the WeChat edge, token store and push dedup (real Redis)'
     expect((await store.get(key))?.accessToken).to.equal('A');
   });
 
-  it('dedup: a retry while the first delivery is still working is told to come back, not "success"', async () => {
-    const dedup = new PushDedup(redis, 300, 2, 200, (ms) => new Promise((r) => setTimeout(r, ms)));
+  it('intake: the first delivery is accepted and queued, a retry gets the same answer and queues nothing', async () => {
+    const intake = new PushIntake(redis, 300);
+    const appid = 'wx' + Date.now().toString(16).padStart(16, '0').slice(-16);
     const k = `test:${Date.now()}`;
-    expect((await dedup.claim(k)).kind).to.equal('first');
-    expect((await dedup.claim(k)).kind).to.equal('in-progress');
-    // The first delivery gave up: the retry processes it.
-    await dedup.release(k);
-    expect((await dedup.claim(k)).kind).to.equal('first');
-    await dedup.complete(k, '<xml>reply</xml>');
-    expect(await dedup.claim(k)).to.deep.equal({ kind: 'duplicate', reply: '<xml>reply</xml>' });
-  });
-
-  it('dedup: a claim whose instance died expires after its lease', async () => {
-    const dedup = new PushDedup(redis, 300, 1, 100, (ms) => new Promise((r) => setTimeout(r, ms)));
-    const k = `test-lease:${Date.now()}`;
-    expect((await dedup.claim(k)).kind).to.equal('first');
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await dedup.claim(k)).kind).to.equal('first');
+    const forward = { appid, message: { content: 'hi' }, receivedAt: Date.now() };
+    const first = await intake.accept(k, '<xml>reply</xml>', forward);
+    expect(first.kind).to.equal('accepted');
+    const again = await Promise.all([intake.accept(k, '<xml>other</xml>', forward), intake.accept(k, null, forward)]);
+    expect(again).to.deep.equal([
+      { kind: 'duplicate', reply: '<xml>reply</xml>' },
+      { kind: 'duplicate', reply: '<xml>reply</xml>' },
+    ]);
+    expect(await redis.xlen(streamKey(appid))).to.equal(1);
+    expect(await redis.sismember(STREAMS_SET, appid)).to.equal(1);
+    const success = await intake.accept(`${k}:2`, null);
+    expect(success.kind).to.equal('accepted');
+    expect(await intake.accept(`${k}:2`, null)).to.deep.equal({ kind: 'duplicate', reply: null });
+    await redis.del(streamKey(appid));
+    await redis.srem(STREAMS_SET, appid);
   });
 
   it('replay guard: the same signed query is accepted again only with the same body', async () => {
