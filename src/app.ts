@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import type { GatewayState } from './http/context';
 import type { Logger } from './log';
 import { errorHandler } from './http/error-handler';
@@ -13,6 +13,8 @@ export const RESERVED_PATHS: ReadonlySet<string> = new Set(['healthz', 'readyz',
 
 export interface AppParts {
   log: Logger;
+  /** Where the per-request lines go (defaults to `log`). */
+  accessLog?: Logger;
   resolver: TenantResolver;
   metrics: Metrics;
   /** Gateway-level routes (/healthz, /admin, ...), matched before tenant resolution. */
@@ -27,12 +29,21 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   app.proxy = true;
   // Errors are answered by errorHandler; Koa's own handler would print them to stderr.
   app.silent = true;
-  app.use(requestLog(parts.log));
+  app.use(requestLog(parts.log, parts.accessLog));
   app.use(errorHandler());
   app.use(parts.metrics.middleware());
   app.use(legacyPortalPath());
-  for (const r of parts.systemRoutes) app.use(r.routes()).use(r.allowedMethods());
+  const system = merged(parts.systemRoutes);
+  app.use(system.routes()).use(system.allowedMethods());
   app.use(resolveTenant(parts.resolver, RESERVED_PATHS));
-  for (const r of parts.tenantRoutes) app.use(r.routes()).use(r.allowedMethods());
+  const tenant = merged(parts.tenantRoutes);
+  app.use(tenant.routes()).use(tenant.allowedMethods());
   return app;
+}
+
+/** One router holding every feature's routes: a request is matched once, not once per feature. */
+function merged(routers: Router<GatewayState>[]): Router<GatewayState> {
+  const all = new Router<GatewayState>();
+  for (const r of routers) all.use(r.routes());
+  return all;
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Connection } from 'mongoose';
 import type Koa from 'koa';
 import type { Config } from './config';
-import type { Logger } from './log';
+import { createAccessLogger, type Logger } from './log';
 import type { GatewayState } from './http/context';
 import { buildApp } from './app';
 import { createRedis, connectRedis, type Redis } from './infra/redis';
@@ -95,6 +95,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   refreshTimer.unref();
   const app = buildApp({
     log,
+    accessLog: createAccessLogger(config.LOG_LEVEL),
     resolver,
     metrics,
     systemRoutes: [

@@ -13,7 +13,9 @@ export interface Child {
  * production, so the benchmark process does not spend its CPU draining them.
  */
 export function startChild(script: string, env: Record<string, string | undefined>, readyPattern = /LISTENING (\d+)/, quietStdout = false): Promise<Child> {
-  const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', quietStdout ? 'ignore' : 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every benchmarked server into <dir> on exit.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, [...prof, script], { env: { ...process.env, ...env }, stdio: ['ignore', quietStdout ? 'ignore' : 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${path.basename(script)} did not start:\n${out}`)), 20000);

@@ -1,7 +1,10 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 
 export interface LoadResult {
   label: string;
+  /** CPU time the server process spent per request (user + system), when its pid is known. */
+  serverCpuUsPerReq?: number;
   requests: number;
   errors: number;
   seconds: number;
@@ -62,7 +65,46 @@ function send(agent: http.Agent, r: LoadRequest): Promise<number> {
 export function formatTable(rows: LoadResult[], baseline: LoadResult): string {
   const lines = rows.map(
     (r) =>
-      `  ${r.label.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   errors ${r.errors}   ratio vs ${baseline.label}: ${(r.rps / baseline.rps).toFixed(2)}x`,
+      `  ${r.label.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   errors ${r.errors}` +
+      (r.serverCpuUsPerReq !== undefined ? `   server CPU ${r.serverCpuUsPerReq.toFixed(0).padStart(4)} µs/req` : '') +
+      `   ratio vs ${baseline.label}: ${(r.rps / baseline.rps).toFixed(2)}x`,
   );
   return lines.join('\n');
 }
+
+/**
+ * Measures several targets in interleaved rounds (A B C, A B C, ...) and keeps each one's best
+ * round: on a shared machine the load drifts, and interleaving gives every target the same odds.
+ */
+export async function interleaved(
+  targets: { label: string; next: (i: number) => LoadRequest; pid?: number }[],
+  opts: { seconds: number; concurrency: number; rounds?: number },
+): Promise<LoadResult[]> {
+  const best = new Map<string, LoadResult>();
+  for (let round = 0; round < (opts.rounds ?? 3); round++) {
+    for (const t of targets) {
+      const cpu0 = t.pid ? processCpuUs(t.pid) : undefined;
+      const r = await runLoad(t.label, t.next, opts);
+      if (t.pid && cpu0 !== undefined) {
+        const cpu1 = processCpuUs(t.pid);
+        if (cpu1 !== undefined) r.serverCpuUsPerReq = (cpu1 - cpu0) / Math.max(1, r.requests);
+      }
+      const prev = best.get(t.label);
+      if (!prev || r.rps > prev.rps) best.set(t.label, r);
+    }
+  }
+  return targets.map((t) => best.get(t.label)!);
+}
+
+/** user + system CPU of a process in µs, from /proc (Linux); undefined elsewhere. */
+export function processCpuUs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1e6) / CLOCK_TICKS_PER_S : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_S = 100;

@@ -5,7 +5,7 @@ import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { buildPush, samplePush } from '../../src/sandbox/push-simulator';
 import { benchScript, mainScript, startChild } from './child';
 import { benchStores } from './stores';
-import { formatTable, runLoad, type LoadRequest } from './load';
+import { formatTable, interleaved, runLoad, type LoadRequest, type LoadResult } from './load';
 
 /**
  * `npm run bench -- portal`: the same encrypted XML pushes (safe mode, each one new, so the gateway's
@@ -38,11 +38,16 @@ export async function benchPortal(opts: { seconds: number; concurrency: number }
   };
   try {
     for (const base of [`${gateway.url}/${t.appid}/portal`, `${coWechat.url}/`, `${bare.url}/`]) await runLoad('warm-up', to(base), { seconds: 1, concurrency: opts.concurrency });
-    const rGateway = await runLoad('wxgate portal', to(`${gateway.url}/${t.appid}/portal`), opts);
-    const rCo = await runLoad('co-wechat', to(`${coWechat.url}/`), opts);
-    const rBare = await runLoad('bare Koa replying "success"', to(`${bare.url}/`), opts);
+    const [rGateway, rCo, rBare] = (await interleaved(
+      [
+        { label: 'wxgate portal', next: to(`${gateway.url}/${t.appid}/portal`), pid: gateway.proc.pid },
+        { label: 'co-wechat', next: to(`${coWechat.url}/`), pid: coWechat.proc.pid },
+        { label: 'bare Koa replying "success"', next: to(`${bare.url}/`), pid: bare.proc.pid },
+      ],
+      opts,
+    )) as [LoadResult, LoadResult, LoadResult];
     return [
-      `portal benchmark: encrypted XML pushes (concurrency ${opts.concurrency}, ${opts.seconds} s per run; gateway LOG_LEVEL=${logLevel}, dedup in Redis, no webhook)`,
+      `portal benchmark: encrypted XML pushes (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 3 interleaved rounds; gateway LOG_LEVEL=${logLevel}, dedup in Redis, no webhook)`,
       formatTable([rGateway, rCo, rBare], rCo),
       `  gateway / co-wechat: ${(rGateway.rps / rCo.rps).toFixed(2)}x   gateway / bare Koa: ${(rGateway.rps / rBare.rps).toFixed(2)}x`,
     ].join('\n');

@@ -15,7 +15,7 @@ import { sleep } from '../../src/wechat/busy-retry';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { benchScript, mainScript, startChild } from './child';
 import { benchStores } from './stores';
-import { formatTable, runLoad } from './load';
+import { formatTable, interleaved, runLoad, type LoadResult } from './load';
 
 /**
  * `npm run bench -- tokens`: the L1 token read, then the passthrough against a bare Koa + axios
@@ -75,18 +75,17 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   const viaBare = () => ({ method: 'POST', url: `${bare.url}/${appid}/wxapi/wxa/generatescheme`, headers, body });
   const viaGateway = () => ({ method: 'POST', url: `${gateway.url}/${appid}/wxapi/wxa/generatescheme`, headers: { ...headers, authorization: `Bearer ${key}` }, body });
   try {
-    // Warm connections and caches, then measure each target in turn, twice, keeping the better run.
     for (const f of [direct, viaBare, viaGateway]) await runLoad('warm-up', f, { seconds: 1, concurrency: opts.concurrency });
-    const best = async (label: string, f: () => { method: string; url: string; headers: Record<string, string>; body: string }) => {
-      const a = await runLoad(label, f, opts);
-      const b = await runLoad(label, f, opts);
-      return a.rps >= b.rps ? a : b;
-    };
-    const rDirect = await best('sandbox called directly', direct);
-    const rBare = await best('bare Koa + axios proxy', viaBare);
-    const rGateway = await best('wxgate passthrough', viaGateway);
+    const [rDirect, rBare, rGateway] = (await interleaved(
+      [
+        { label: 'sandbox called directly', next: direct, pid: sandbox.proc.pid },
+        { label: 'bare Koa + axios proxy', next: viaBare, pid: bare.proc.pid },
+        { label: 'wxgate passthrough', next: viaGateway, pid: gateway.proc.pid },
+      ],
+      opts,
+    )) as [LoadResult, LoadResult, LoadResult];
     return [
-      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 2; gateway LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'})`,
+      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 3 interleaved rounds; gateway LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'})`,
       l1,
       formatTable([rDirect, rBare, rGateway], rBare),
       `  passthrough / bare proxy: ${(rGateway.rps / rBare.rps).toFixed(2)}x   passthrough / direct: ${(rGateway.rps / rDirect.rps).toFixed(2)}x`,

