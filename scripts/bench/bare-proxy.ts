@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     const addr = server.address();
     process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
   });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
 }
 void main();

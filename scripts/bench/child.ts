@@ -36,6 +36,8 @@ export function startChild(script: string, env: Record<string, string | undefine
               if (proc.exitCode !== null) return r();
               proc.once('exit', () => r());
               proc.kill('SIGTERM');
+              // A server that does not stop in time is not left behind.
+              setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
             }),
         });
       }
