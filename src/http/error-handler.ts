@@ -36,7 +36,11 @@ export function toAppError(err: unknown): AppError {
     const { status, type, expose, code } = err as { status?: unknown; type?: unknown; expose?: unknown; code?: unknown };
     // A corrupt gzip/deflate request body surfaces as a zlib error without an HTTP status.
     if (typeof code === 'string' && code.startsWith('Z_')) return new AppError(400, 'BAD_REQUEST', 'the request body could not be decompressed');
-    if (err instanceof SyntaxError && status === 400) return new AppError(400, 'MALFORMED_JSON', 'request body is not valid JSON');
+    if (err instanceof SyntaxError && status === 400) {
+      // The JSON parser (co-body's bourne) refuses prototype-poisoning keys with a SyntaxError too.
+      if (/prototype/i.test(err.message)) return new AppError(400, 'INVALID_BODY', 'body: __proto__ and constructor.prototype keys are not allowed');
+      return new AppError(400, 'MALFORMED_JSON', 'request body is not valid JSON (an object is expected)');
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       if (type === 'entity.too.large' || status === 413) return new AppError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large');
       if (type === 'entity.parse.failed') return new AppError(400, 'MALFORMED_JSON', 'request body is not valid JSON');

@@ -1,13 +1,14 @@
 /**
- * Input handling shared by the users and mini-program routes: JSON bodies are refused unless they
+ * Input handling for every JSON API route: JSON bodies are refused unless they
  * are declared as JSON (415), parsed with a per-route size limit (413), and validated with a zod
  * schema whose first problem is named in a 400 INVALID_BODY. Error messages name fields, never
  * echo values (bodies carry login codes, encrypted data and phone numbers).
  */
+import bodyParser from 'koa-bodyparser';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { GatewayContext, GatewayMiddleware } from './context';
-import { bodyOf, jsonBody } from './json-body';
+import { toAppError } from './error-handler';
 
 /** True when the request carries a body (chunked, or a Content-Length above 0). */
 export function hasBody(ctx: GatewayContext): boolean {
@@ -16,7 +17,9 @@ export function hasBody(ctx: GatewayContext): boolean {
 
 /** Requests with a body must declare application/json (or +json); then the body is parsed. */
 export function jsonInput(limitBytes: number): GatewayMiddleware {
-  const parse = jsonBody(limitBytes);
+  // Parsing is per route, never global: the push portal must read the raw body itself (its
+  // signature is computed over it).
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${limitBytes}b`, strict: true });
   return async (ctx, next) => {
     if (hasBody(ctx) && !ctx.is('application/json', 'application/*+json')) {
       throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)');
@@ -35,18 +38,10 @@ export function jsonInput(limitBytes: number): GatewayMiddleware {
   };
 }
 
-/** Maps a body parser failure to the client error it is; the body itself is never echoed. */
-function bodyError(err: unknown): unknown {
-  if (err instanceof SyntaxError) {
-    // @hapi/bourne (inside co-body) refuses prototype-poisoning keys with a SyntaxError.
-    if (/prototype/i.test(err.message)) return new AppError(400, 'INVALID_BODY', 'body: __proto__ and constructor.prototype keys are not allowed');
-    return new AppError(400, 'MALFORMED_JSON', 'request body is not valid JSON (an object is expected)');
-  }
-  // raw-body / inflation errors carry a status (413 too large, 415 unknown encoding, 400 ...) and
-  // are mapped by the error handler.
-  if (typeof (err as { status?: unknown }).status === 'number') return err;
-  // Anything else (e.g. a corrupt gzip stream) is still the client's body, not a server fault.
-  return new AppError(400, 'BAD_REQUEST', 'the request body could not be read (corrupt Content-Encoding?)');
+/** A body parser failure is the client's body, never a server fault (the body is never echoed). */
+function bodyError(err: unknown): AppError {
+  const e = toAppError(err);
+  return e.status < 500 ? e : new AppError(400, 'BAD_REQUEST', 'the request body could not be read (corrupt Content-Encoding?)');
 }
 
 export interface IssueSummary {
@@ -76,7 +71,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, code: s
 
 /** The parsed JSON body, validated; an absent body counts as `{}` (so optional-only schemas pass). */
 export function parseBody<S extends z.ZodType>(ctx: GatewayContext, schema: S): z.output<S> {
-  const body = bodyOf(ctx);
+  const body = (ctx.request as { body?: unknown }).body;
   return validate(schema, body === undefined ? {} : body, 'INVALID_BODY', 'body');
 }
 

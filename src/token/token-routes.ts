@@ -1,8 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { AppError } from '../errors';
 import { tenantOf, type GatewayState } from '../http/context';
-import { jsonBody, bodyOf } from '../http/json-body';
+import { jsonInput, parseBody } from '../http/http-input';
 import type { Clock } from '../clock';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/auth-middleware';
@@ -23,10 +22,9 @@ export function tokenRoutes(tokens: TokenManager, keys: ServiceKeys, clock: Cloc
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
   });
-  router.post('/invalidate', jsonBody(4096), async (ctx) => {
-    const parsed = invalidateBody.safeParse(bodyOf(ctx));
-    if (!parsed.success) throw new AppError(400, 'INVALID_BODY', 'expected {"access_token": "<the token WeChat refused>"}');
-    const rec = await tokens.invalidate(tenantOf(ctx), parsed.data.access_token);
+  router.post('/invalidate', jsonInput(4096), async (ctx) => {
+    const { access_token: failed } = parseBody(ctx, invalidateBody);
+    const rec = await tokens.invalidate(tenantOf(ctx), failed);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
   });
