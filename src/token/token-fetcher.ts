@@ -1,8 +1,8 @@
 import { AppError, WeChatApiError } from '../errors';
 import type { Tenant } from '../tenancy/tenant';
-import { WeChatTransportError, assertOk, type WeChatHttp } from '../wechat/wechat-http';
-import { ERR_BUSY, TENANT_MISCONFIGURED } from '../wechat/errcodes';
-import { MAX_BUSY_RETRIES, busyBackoffMs } from '../wechat/busy-retry';
+import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../wechat/wechat-http';
+import { TENANT_MISCONFIGURED } from '../wechat/errcodes';
+import { answeredBusy, retryWhileBusy } from '../wechat/busy-retry';
 import type { Cooldowns } from '../wechat/cooldowns';
 
 export interface FetchedToken {
@@ -28,51 +28,42 @@ export class TokenFetcher {
   async fetch(tenant: Tenant): Promise<FetchedToken> {
     const api = tenant.tokenMode === 'classic' ? CLASSIC_TOKEN_API : STABLE_TOKEN_API;
     this.cooldowns.check(tenant.appid, api);
-    for (let retry = 0; ; retry++) {
-      try {
-        return await this.once(tenant, api);
-      } catch (err) {
-        if (err instanceof WeChatApiError) {
-          if (err.errcode === ERR_BUSY && retry < MAX_BUSY_RETRIES) {
-            await this.sleep(busyBackoffMs(retry));
-            continue;
-          }
-          throw this.explain(tenant, api, err);
-        }
-        if (err instanceof WeChatTransportError) {
-          throw new AppError(502, 'WECHAT_UNAVAILABLE', `cannot reach WeChat for ${tenant.appid}'s access token`, { cause: err });
-        }
-        throw err;
+    try {
+      const res = await retryWhileBusy(() => this.request(tenant, api), answeredBusy, this.sleep);
+      if (res.kind !== 'json') {
+        res.stream.resume();
+        throw new WeChatTransportError(api, 'token endpoint answered with a non-JSON body');
       }
+      assertOk(api, res.data);
+      const { access_token: accessToken, expires_in: expiresIn } = res.data;
+      if (typeof accessToken !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
+        throw new WeChatTransportError(api, 'token endpoint answered without access_token/expires_in');
+      }
+      return { accessToken, expiresIn };
+    } catch (err) {
+      if (err instanceof WeChatApiError) throw this.explain(tenant, api, err);
+      if (err instanceof WeChatTransportError) {
+        throw new AppError(502, 'WECHAT_UNAVAILABLE', `cannot reach WeChat for ${tenant.appid}'s access token`, { cause: err });
+      }
+      throw err;
     }
   }
 
-  private async once(tenant: Tenant, api: string): Promise<FetchedToken> {
+  private request(tenant: Tenant, api: string): Promise<WeChatResponse> {
     const base = tenant.apiBase ?? this.defaultApiBase;
-    const res =
-      api === STABLE_TOKEN_API
-        ? await this.http.send({
-            baseUrl: base,
-            method: 'POST',
-            path: api,
-            body: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret, force_refresh: false },
-          })
-        : await this.http.send({
-            baseUrl: base,
-            method: 'GET',
-            path: api,
-            query: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret },
-          });
-    if (res.kind !== 'json') {
-      res.stream.resume();
-      throw new WeChatTransportError(api, 'token endpoint answered with a non-JSON body');
-    }
-    assertOk(api, res.data);
-    const { access_token: accessToken, expires_in: expiresIn } = res.data;
-    if (typeof accessToken !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
-      throw new WeChatTransportError(api, 'token endpoint answered without access_token/expires_in');
-    }
-    return { accessToken, expiresIn };
+    return api === STABLE_TOKEN_API
+      ? this.http.send({
+          baseUrl: base,
+          method: 'POST',
+          path: api,
+          body: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret, force_refresh: false },
+        })
+      : this.http.send({
+          baseUrl: base,
+          method: 'GET',
+          path: api,
+          query: { grant_type: 'client_credential', appid: tenant.appid, secret: tenant.secret },
+        });
   }
 
   private explain(tenant: Tenant, api: string, err: WeChatApiError): AppError {

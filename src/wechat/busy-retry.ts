@@ -12,3 +12,15 @@ export function busyBackoffMs(retry: number, random: () => number = Math.random)
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `attempt` again while it answers -1 (at most MAX_BUSY_RETRIES times) and returns the last answer. */
+export async function retryWhileBusy<T>(attempt: () => Promise<T>, isBusy: (answer: T) => boolean, wait: (ms: number) => Promise<void>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    const answer = await attempt();
+    if (retry >= MAX_BUSY_RETRIES || !isBusy(answer)) return answer;
+    await wait(busyBackoffMs(retry));
+  }
+}
+
+/** True for a JSON answer carrying errcode -1. */
+export const answeredBusy = (res: { kind: string; data?: Record<string, unknown> }): boolean => res.kind === 'json' && res.data?.errcode === -1;

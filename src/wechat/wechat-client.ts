@@ -4,7 +4,7 @@ import type { Tenant } from '../tenancy/tenant';
 import type { TokenManager } from '../token/token-manager';
 import { WeChatTransportError, assertOk, readAll, type WeChatHttp, type WeChatResponse } from './wechat-http';
 import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from './errcodes';
-import { MAX_BUSY_RETRIES, busyBackoffMs } from './busy-retry';
+import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from './busy-retry';
 import type { Cooldowns } from './cooldowns';
 
 export interface ApiCall {
@@ -70,21 +70,15 @@ export class WeChatClient {
   /** A call without an access token (jscode2session); same -1 handling, errcode throws. */
   async jsonWithoutToken(api: string, call: ApiCall = {}): Promise<Record<string, unknown>> {
     this.d.cooldowns.check(this.tenant.appid, api);
-    for (let retry = 0; ; retry++) {
-      const res = await this.send(api, call, undefined);
-      if (res.kind !== 'json') {
-        res.stream.resume();
-        throw new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} with ${res.contentType} instead of JSON`);
-      }
-      const errcode = res.data.errcode;
-      if (errcode === ERR_BUSY && retry < MAX_BUSY_RETRIES) {
-        await this.d.sleep(busyBackoffMs(retry));
-        continue;
-      }
-      this.d.onCall?.(this.tenant.appid, api, typeof errcode === 'number' && errcode !== 0 ? String(errcode) : 'ok');
-      assertOk(api, res.data);
-      return res.data;
+    const res = await retryWhileBusy(() => this.send(api, call, undefined), answeredBusy, this.d.sleep);
+    if (res.kind !== 'json') {
+      res.stream.resume();
+      throw new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} with ${res.contentType} instead of JSON`);
     }
+    const errcode = res.data.errcode;
+    this.d.onCall?.(this.tenant.appid, api, typeof errcode === 'number' && errcode !== 0 ? String(errcode) : 'ok');
+    assertOk(api, res.data);
+    return res.data;
   }
 
   /**
