@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** Runs a compiled bench server (dist/scripts/bench/<name>.js) in its own process. */
 export interface Child {
@@ -53,3 +54,27 @@ export function startChild(script: string, env: Record<string, string | undefine
 
 export const benchScript = (name: string) => path.join(__dirname, `${name}.js`);
 export const mainScript = () => path.join(__dirname, '../../src/main.js');
+
+/**
+ * The gateway as it runs in production (compiled, its own process, LOG_LEVEL=info unless
+ * BENCH_LOG_LEVEL says otherwise); its JSON logs go to /dev/null.
+ */
+export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; secretsKey: string }): Promise<Child> {
+  return startChild(
+    mainScript(),
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WXGATE_ANNOUNCE_PORT: '1',
+      MONGODB_URI: stores.mongoUri,
+      REDIS_URL: stores.redisUrl,
+      SECRETS_KEY: stores.secretsKey,
+      ADMIN_TOKEN: randomBytes(18).toString('hex'),
+      LOG_LEVEL: benchLogLevel(),
+    },
+    /WXGATE_LISTENING (\d+)/,
+    true,
+  );
+}
+
+export const benchLogLevel = (): string => process.env.BENCH_LOG_LEVEL ?? 'info';

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import axios from 'axios';
 import { connectMongo } from '../../src/infra/mongo';
-import { SecretBox } from '../../src/tenancy/secret-box';
-import { TenantRepository } from '../../src/tenancy/tenant-repository';
-import { benchScript, mainScript, startChild } from './child';
-import { benchStores } from './stores';
+import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
+import { benchStores, seedTenant } from './stores';
 import { formatTable, runLoad, type LoadRequest, type LoadResult } from './load';
 
 /** Distinct users per run: the first logins of a run insert, later ones update (loginCount, session key). */
@@ -20,26 +18,15 @@ export async function benchLogin(opts: { seconds: number; concurrency: number })
   const stores = await benchStores();
   const appid = 'wx' + randomBytes(8).toString('hex');
   const secret = randomBytes(16).toString('hex');
-  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+  const logLevel = benchLogLevel();
   const stops: (() => Promise<void>)[] = [() => stores.stop()];
   try {
     const sandbox = await startChild(benchScript('sandbox-server'), {});
     stops.unshift(() => sandbox.stop());
     await axios.post(`${sandbox.url}/__sandbox/apps`, { appid, secret }, { proxy: false });
 
-    const conn = await connectMongo(stores.mongoUri);
-    const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
-    await repo.ensureIndexes();
-    await repo.upsert({
-      appid, name: 'bench-login', secret, token: 'benchtoken', aesKey: randomBytes(32).toString('base64').slice(0, 43),
-      msgFormat: 'json', tokenMode: 'stable', apiBase: sandbox.url, status: 'active', rules: [],
-    });
-    stops.unshift(() => conn.close());
-
-    const gateway = await startChild(mainScript(), {
-      PORT: '0', HOST: '127.0.0.1', WXGATE_ANNOUNCE_PORT: '1', MONGODB_URI: stores.mongoUri, REDIS_URL: stores.redisUrl,
-      SECRETS_KEY: stores.secretsKey, ADMIN_TOKEN: randomBytes(18).toString('hex'), LOG_LEVEL: logLevel,
-    }, /WXGATE_LISTENING (\d+)/);
+    await seedTenant(stores, { appid, secret, name: 'bench-login', apiBase: sandbox.url });
+    const gateway = await startGatewayChild(stores);
     stops.unshift(() => gateway.stop());
 
     // Each phase has its own name prefix, so the measured gateway runs start with fresh users too.
@@ -72,6 +59,8 @@ export async function benchLogin(opts: { seconds: number; concurrency: number })
     const rDirect = await best('sandbox jscode2session, direct', direct);
     const rGateway = await best('wxgate POST /auth/login', viaGateway);
 
+    const conn = await connectMongo(stores.mongoUri);
+    stops.unshift(() => conn.close());
     const users = conn.collection('users');
     const [docs, logins] = await Promise.all([
       users.countDocuments({ appid }),

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { connectMongo } from '../../src/infra/mongo';
-import { SecretBox } from '../../src/tenancy/secret-box';
-import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { buildPush, samplePush } from '../../src/sandbox/push-simulator';
-import { benchScript, mainScript, startChild } from './child';
-import { benchStores } from './stores';
+import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
+import { benchStores, seedTenant } from './stores';
 import { formatTable, interleaved, runLoad, type LoadRequest, type LoadResult } from './load';
 
 /**
@@ -13,19 +10,9 @@ import { formatTable, interleaved, runLoad, type LoadRequest, type LoadResult } 
  */
 export async function benchPortal(opts: { seconds: number; concurrency: number }): Promise<string> {
   const stores = await benchStores();
-  const t = { appid: 'wx' + randomBytes(8).toString('hex'), token: 'benchpushtoken', aesKey: randomBytes(32).toString('base64').slice(0, 43) };
-  const conn = await connectMongo(stores.mongoUri);
-  const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
-  await repo.ensureIndexes();
-  await repo.upsert({
-    ...t, name: 'bench', secret: randomBytes(16).toString('hex'), msgFormat: 'xml', tokenMode: 'stable', status: 'active', rules: [],
-  });
-  await conn.close();
-  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
-  const gateway = await startChild(mainScript(), {
-    PORT: '0', HOST: '127.0.0.1', WXGATE_ANNOUNCE_PORT: '1', MONGODB_URI: stores.mongoUri, REDIS_URL: stores.redisUrl,
-    SECRETS_KEY: stores.secretsKey, ADMIN_TOKEN: randomBytes(18).toString('hex'), LOG_LEVEL: logLevel,
-  }, /WXGATE_LISTENING (\d+)/, true);
+  const { tenant: t } = await seedTenant(stores, { appid: 'wx' + randomBytes(8).toString('hex'), token: 'benchpushtoken', msgFormat: 'xml' });
+  const logLevel = benchLogLevel();
+  const gateway = await startGatewayChild(stores);
   const coWechat = await startChild(benchScript('co-wechat-server'), { PUSH_TOKEN: t.token, APPID: t.appid, AES_KEY: t.aesKey });
   const bare = await startChild(benchScript('bare-koa'), {});
   // Pushes are built ahead of time so the load generator spends its time sending.

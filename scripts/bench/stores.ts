@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { startTestMongo } from '../../test/support/mongo-server';
 import { startTestRedis } from '../../test/support/redis-server';
+import { connectMongo } from '../../src/infra/mongo';
+import { SecretBox } from '../../src/tenancy/secret-box';
+import { TenantRepository } from '../../src/tenancy/tenant-repository';
+import { ServiceKeys } from '../../src/auth/service-keys';
+import type { TenantDefinition } from '../../src/tenancy/tenant-file';
+
+export type BenchStores = Awaited<ReturnType<typeof benchStores>>;
 
 /** MongoDB and Redis for a benchmark: the environment's when set, else local throw-away ones. */
 export async function benchStores(): Promise<{ mongoUri: string; redisUrl: string; secretsKey: string; stop(): Promise<void> }> {
@@ -25,4 +32,35 @@ export async function benchStores(): Promise<{ mongoUri: string; redisUrl: strin
       for (const s of stops) await s();
     },
   };
+}
+
+/** A benchmark tenant with fresh random credentials (overridable), and optionally a service key. */
+export async function seedTenant(stores: BenchStores, def: Partial<TenantDefinition> & { appid: string }, withKey = false): Promise<{ tenant: TenantDefinition; key?: string }> {
+  const tenant: TenantDefinition = {
+    name: 'bench',
+    secret: randomBytes(16).toString('hex'),
+    token: 'benchtoken',
+    aesKey: randomBytes(32).toString('base64').slice(0, 43),
+    msgFormat: 'json',
+    tokenMode: 'stable',
+    status: 'active',
+    rules: [],
+    ...def,
+  };
+  const conn = await connectMongo(stores.mongoUri);
+  try {
+    const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
+    await repo.ensureIndexes();
+    await repo.upsert(tenant);
+    if (!withKey) return { tenant };
+    const keys = new ServiceKeys(conn);
+    try {
+      await keys.ensureIndexes();
+      return { tenant, key: (await keys.create(tenant.appid, 'bench')).key };
+    } finally {
+      keys.close();
+    }
+  } finally {
+    await conn.close();
+  }
 }

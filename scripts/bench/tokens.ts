@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { connectMongo } from '../../src/infra/mongo';
 import axios from 'axios';
 import { systemClock } from '../../src/clock';
 import { createLogger } from '../../src/log';
 import { createRedis, connectRedis } from '../../src/infra/redis';
-import { SecretBox } from '../../src/tenancy/secret-box';
-import { TenantRepository } from '../../src/tenancy/tenant-repository';
-import { ServiceKeys } from '../../src/auth/service-keys';
 import { WeChatHttp } from '../../src/wechat/wechat-http';
 import { Cooldowns } from '../../src/wechat/cooldowns';
 import { TokenFetcher } from '../../src/token/token-fetcher';
 import { TokenManager } from '../../src/token/token-manager';
 import { sleep } from '../../src/wechat/busy-retry';
 import type { Tenant } from '../../src/tenancy/tenant';
-import { benchScript, mainScript, startChild } from './child';
-import { benchStores } from './stores';
+import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
+import { benchStores, seedTenant } from './stores';
 import { formatTable, interleaved, runLoad, type LoadResult } from './load';
 
 /**
@@ -28,15 +24,7 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   const secret = randomBytes(16).toString('hex');
   await axios.post(`${sandbox.url}/__sandbox/apps`, { appid, secret });
 
-  const conn = await connectMongo(stores.mongoUri);
-  const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
-  await repo.ensureIndexes();
-  await repo.upsert({ appid, name: 'bench', secret, token: 'benchtoken', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', msgFormat: 'json', tokenMode: 'stable', apiBase: sandbox.url, status: 'active', rules: [] });
-  const keys = new ServiceKeys(conn);
-  await keys.ensureIndexes();
-  const { key } = await keys.create(appid, 'bench');
-  keys.close();
-  await conn.close();
+  const { key } = await seedTenant(stores, { appid, secret, apiBase: sandbox.url }, true);
 
   // 1. L1 token read, in process.
   const log = createLogger('silent');
@@ -59,16 +47,7 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
 
   // 2. Passthrough side by side.
   const bare = await startChild(benchScript('bare-proxy'), { UPSTREAM: sandbox.url, ACCESS_TOKEN: token });
-  const gateway = await startChild(mainScript(), {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WXGATE_ANNOUNCE_PORT: '1',
-    MONGODB_URI: stores.mongoUri,
-    REDIS_URL: stores.redisUrl,
-    SECRETS_KEY: stores.secretsKey,
-    ADMIN_TOKEN: randomBytes(18).toString('hex'),
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  }, /WXGATE_LISTENING (\d+)/, true);
+  const gateway = await startGatewayChild(stores);
   const body = JSON.stringify({ path: 'pages/index/index' });
   const headers = { 'content-type': 'application/json' };
   const direct = () => ({ method: 'POST', url: `${sandbox.url}/wxa/generatescheme?access_token=${token}`, headers, body });
@@ -85,7 +64,7 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
       opts,
     )) as [LoadResult, LoadResult, LoadResult];
     return [
-      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 3 interleaved rounds; gateway LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'})`,
+      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 3 interleaved rounds; gateway LOG_LEVEL=${benchLogLevel()})`,
       l1,
       formatTable([rDirect, rBare, rGateway], rBare),
       `  passthrough / bare proxy: ${(rGateway.rps / rBare.rps).toFixed(2)}x   passthrough / direct: ${(rGateway.rps / rDirect.rps).toFixed(2)}x`,
