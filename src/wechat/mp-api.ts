@@ -8,42 +8,11 @@
  * openids and message content.
  */
 import type { Readable } from 'node:stream';
-import { AppError, WeChatApiError } from '../errors';
-import { loginErrorFor } from '../users/login-errors';
+import { AppError } from '../errors';
+import { LOGIN_ERRORS } from '../users/login-errors';
+import { mapErrors, refuse, type ErrorTable } from './errcode-map';
 import type { WeChatClient } from './wechat-client';
 import { assertOk, readAll } from './wechat-http';
-
-// ---------------------------------------------------------------------------------------------
-// errcode mapping
-
-type ErrorFactory = (e: WeChatApiError) => AppError;
-type ErrorTable = Readonly<Record<number, ErrorFactory>>;
-
-function refuse(status: number, code: string, message: string): ErrorFactory {
-  return (e) =>
-    new AppError(status, code, message, {
-      details: { errcode: e.errcode, ...(e.rid !== undefined ? { rid: e.rid } : {}) },
-      cause: e,
-    });
-}
-
-/** Errcodes with the same meaning on every API. */
-const COMMON: ErrorTable = {
-  47001: refuse(400, 'WECHAT_REJECTED_INPUT', 'WeChat refused the request data as malformed'),
-  48001: refuse(403, 'WECHAT_API_UNAUTHORIZED', 'this mini program is not authorised to use this WeChat API'),
-};
-
-async function mapErrors<T>(table: ErrorTable, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WeChatApiError) {
-      const f = table[err.errcode] ?? COMMON[err.errcode];
-      if (f) throw f(err);
-    }
-    throw err;
-  }
-}
 
 function unexpected(api: string, what: string): AppError {
   return new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} without ${what}`);
@@ -67,17 +36,13 @@ export interface Code2SessionResult {
   unionid?: string;
 }
 
-/** Exchanges a wx.login code (no access token: appid + secret). Login errcodes map via loginErrorFor. */
+/** Exchanges a wx.login code (no access token: appid + secret). Login errcodes map via LOGIN_ERRORS. */
 export async function code2Session(client: WeChatClient, jsCode: string): Promise<Code2SessionResult> {
-  let data: Record<string, unknown>;
-  try {
-    data = await client.jsonWithoutToken(CODE2SESSION_API, {
+  const data = await mapErrors(LOGIN_ERRORS, () =>
+    client.jsonWithoutToken(CODE2SESSION_API, {
       query: { appid: client.tenant.appid, secret: client.tenant.secret, js_code: jsCode, grant_type: 'authorization_code' },
-    });
-  } catch (err) {
-    if (err instanceof WeChatApiError) throw loginErrorFor(err) ?? err;
-    throw err;
-  }
+    }),
+  );
   const { openid, session_key: sessionKey, unionid } = data;
   if (!str(openid) || openid.length > 128) throw unexpected(CODE2SESSION_API, 'a valid openid');
   if (!str(sessionKey) || Buffer.from(sessionKey, 'base64').length !== 16) throw unexpected(CODE2SESSION_API, 'a valid session key');
