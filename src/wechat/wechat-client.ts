@@ -2,7 +2,7 @@ import type { Method } from 'axios';
 import { AppError, WeChatApiError } from '../errors';
 import type { Tenant } from '../tenancy/tenant';
 import type { TokenManager } from '../token/token-manager';
-import { WeChatTransportError, assertOk, readAll, type WeChatHttp, type WeChatResponse } from './wechat-http';
+import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from './wechat-http';
 import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from './errcodes';
 import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from './busy-retry';
 import type { Cooldowns } from './cooldowns';
@@ -59,12 +59,6 @@ export class WeChatClient {
       throw new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} with JSON instead of binary data`);
     }
     return res;
-  }
-
-  /** Bytes of a binary answer, for callers that must hold them (bounded). */
-  async binaryBuffer(api: string, call: ApiCall = {}, limit?: number): Promise<{ contentType: string; data: Buffer }> {
-    const res = await this.binary(api, call);
-    return { contentType: res.contentType, data: await readAll(res.stream, limit) };
   }
 
   /** A call without an access token (jscode2session); same -1 handling, errcode throws. */
