@@ -14,6 +14,9 @@ const hashOf = (secret: string) => createHash('sha256').update(secret).digest('h
 /** Revocation reaches every instance within this many seconds (the positive cache lifetime). */
 export const KEY_CACHE_TTL_S = 5;
 
+/** Whether a credential has the shape of a service key (as opposed to a user session token). */
+export const isServiceKeyShaped = (presented: string): boolean => presented.startsWith('wxk_');
+
 export interface CreatedKey {
   keyId: string;
   key: string;

@@ -1,11 +1,9 @@
 import { AppError } from '../errors';
 import { tenantOf, type GatewayContext, type GatewayMiddleware } from '../http/context';
 import { bearerOf } from '../admin/admin-auth';
-import type { ServiceKeys } from '../auth/service-keys';
+import { isServiceKeyShaped, type ServiceKeys } from '../auth/service-keys';
+import { authenticateServiceKey } from '../auth/auth-middleware';
 import { SESSION_TOKEN_FORMAT, type SessionStore } from './session-store';
-
-/** Prefix of service keys (`wxk_<16 hex>_<43 chars>`, 64 characters; session tokens have 43). */
-const SERVICE_KEY_PREFIX = 'wxk_';
 
 function invalidSession(): AppError {
   // One answer for unknown, expired, malformed and other-tenant sessions: nothing to probe.
@@ -37,10 +35,8 @@ export function sessionOrKey(sessions: SessionStore, keys: ServiceKeys): Gateway
   return async (ctx, next) => {
     const presented = bearerOf(ctx.get('authorization'));
     if (!presented) throw new AppError(401, 'UNAUTHENTICATED', 'missing Authorization: Bearer <session token or service key>');
-    if (!SESSION_TOKEN_FORMAT.test(presented) && presented.startsWith(SERVICE_KEY_PREFIX)) {
-      const keyId = await keys.verify(tenantOf(ctx).appid, presented);
-      if (!keyId) throw new AppError(401, 'INVALID_API_KEY', 'the service key is unknown, revoked or belongs to another tenant');
-      ctx.state.principal = { kind: 'service', keyId };
+    if (!SESSION_TOKEN_FORMAT.test(presented) && isServiceKeyShaped(presented)) {
+      await authenticateServiceKey(ctx, keys, presented);
     } else {
       await authenticateUser(ctx, sessions, presented);
     }
