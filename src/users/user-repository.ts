@@ -45,8 +45,10 @@ export function pickProfile(p: UserProfile): UserProfile {
 
 const DUPLICATE_KEY = 11000;
 
+/** A valid session whose user was deleted meanwhile: the client must log in again. */
+export const userGone = (): AppError => new AppError(401, 'INVALID_SESSION', 'the user of this session no longer exists; log in again');
+
 export interface LoginRecord {
-  user: UserDoc;
   isNewUser: boolean;
 }
 
@@ -74,12 +76,13 @@ export class UserRepository {
     const update = { $setOnInsert: { firstSeenAt: now }, $set: set, $inc: { loginCount: 1 } };
     for (let attempt = 0; ; attempt++) {
       try {
+        // Only the count comes back: the caller needs nothing else, and login is the hot path.
         const user = await this.model
-          .findOneAndUpdate({ appid, openid }, update, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false })
-          .lean<UserDoc>()
+          .findOneAndUpdate({ appid, openid }, update, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false, projection: { _id: 0, loginCount: 1 } })
+          .lean<Pick<UserDoc, 'loginCount'>>()
           .exec();
         if (!user) throw new Error('upsert returned no document');
-        return { user, isNewUser: user.loginCount === 1 };
+        return { isNewUser: user.loginCount === 1 };
       } catch (err) {
         if (attempt === 0 && (err as { code?: unknown }).code === DUPLICATE_KEY) continue;
         throw err;
@@ -94,7 +97,7 @@ export class UserRepository {
   /** The user's current session key (plaintext, base64), for decrypting their data. */
   async sessionKey(appid: string, openid: string): Promise<string> {
     const doc = await this.model.findOne({ appid, openid }, { sessionKey: 1 }).lean<Pick<UserDoc, 'sessionKey'>>().exec();
-    if (!doc) throw new AppError(401, 'INVALID_SESSION', 'the user of this session no longer exists; log in again');
+    if (!doc) throw userGone();
     try {
       return this.box.open(doc.sessionKey, sessionKeyContext(appid, openid));
     } catch {

@@ -10,7 +10,7 @@ import { decryptUserData, verifyRawDataSignature } from './data-crypt';
 import { jsonInput, parseBody } from '../http/http-input';
 import { requireSession, sessionUser } from './session-auth';
 import type { SessionStore } from './session-store';
-import { publicUser, type UserRepository } from './user-repository';
+import { publicUser, userGone, type UserRepository } from './user-repository';
 import { phoneFrom, profileFrom } from './user-data';
 
 /** A wx.login code: printable ASCII, no spaces (real codes are 32 characters). */
@@ -70,8 +70,9 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     const { code } = parseBody(ctx, loginBody);
     const tenant = tenantOf(ctx);
     const wx = await code2Session(d.clients.for(tenant), code);
-    const { isNewUser } = await d.users.recordLogin(tenant.appid, wx.openid, wx.unionid, wx.sessionKey, new Date(d.clock.now()));
-    const issued = await d.sessions.create(tenant.appid, wx.openid, d.clock.now());
+    const now = d.clock.now();
+    const { isNewUser } = await d.users.recordLogin(tenant.appid, wx.openid, wx.unionid, wx.sessionKey, new Date(now));
+    const issued = await d.sessions.create(tenant.appid, wx.openid, now);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       token: issued.token,
@@ -91,7 +92,7 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
   router.get('/:appid/users/me', session, async (ctx) => {
     const { appid } = tenantOf(ctx);
     const user = await d.users.find(appid, sessionUser(ctx).openid);
-    if (!user) throw new AppError(401, 'INVALID_SESSION', 'the user of this session no longer exists; log in again');
+    if (!user) throw userGone();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = publicUser(user);
   });
