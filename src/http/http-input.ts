@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { GatewayContext, GatewayMiddleware } from './context';
 import { toAppError } from './error-handler';
+import { assertDeclaredLength } from './raw-body';
 
 /** True when the request carries a body (chunked, or a Content-Length above 0). */
 export function hasBody(ctx: GatewayContext): boolean {
@@ -24,10 +25,7 @@ export function jsonInput(limitBytes: number): GatewayMiddleware {
     if (hasBody(ctx) && !ctx.is('application/json', 'application/*+json')) {
       throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)');
     }
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limitBytes) {
-      throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
-    }
+    assertDeclaredLength(ctx, limitBytes);
     try {
       // The parser gets a no-op `next`, so that only its own errors are handled here.
       await parse(ctx, async () => undefined);

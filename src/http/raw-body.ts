@@ -2,10 +2,14 @@ import getRawBody from 'raw-body';
 import { AppError } from '../errors';
 import type { GatewayContext } from './context';
 
+/** Refuses at once a body whose declared length is over the limit, before reading any of it. */
+export function assertDeclaredLength(ctx: GatewayContext, limitBytes: number): void {
+  if (Number(ctx.get('content-length') || 0) > limitBytes) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+}
+
 /** Reads the request body once, as bytes, with a hard size limit (413 beyond it). */
 export async function readRawBody(ctx: GatewayContext, limitBytes: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limitBytes) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+  assertDeclaredLength(ctx, limitBytes);
   try {
     return await getRawBody(ctx.req, { limit: limitBytes });
   } catch (err) {
