@@ -77,14 +77,15 @@ export function formatTable(rows: LoadResult[], baseline: LoadResult): string {
  * round: on a shared machine the load drifts, and interleaving gives every target the same odds.
  */
 export async function interleaved(
-  targets: { label: string; next: (i: number) => LoadRequest; pid?: number }[],
+  /** `next` also gets the round number, for targets whose requests must differ per round. */
+  targets: { label: string; next: (i: number, round: number) => LoadRequest; pid?: number }[],
   opts: { seconds: number; concurrency: number; rounds?: number },
 ): Promise<LoadResult[]> {
   const best = new Map<string, LoadResult>();
   for (let round = 0; round < (opts.rounds ?? 3); round++) {
     for (const t of targets) {
       const cpu0 = t.pid ? processCpuUs(t.pid) : undefined;
-      const r = await runLoad(t.label, t.next, opts);
+      const r = await runLoad(t.label, (i) => t.next(i, round), opts);
       if (t.pid && cpu0 !== undefined) {
         const cpu1 = processCpuUs(t.pid);
         if (cpu1 !== undefined) r.serverCpuUsPerReq = (cpu1 - cpu0) / Math.max(1, r.requests);
