@@ -1,5 +1,5 @@
 /** msg_sec_check v2: a configurable word list decides pass / review / risky. */
-import { randomBytes } from 'node:crypto';
+import { newRid } from './wx-errors';
 
 export type Suggest = 'pass' | 'review' | 'risky';
 
@@ -46,7 +46,7 @@ export class ContentChecker {
     const text = content.toLowerCase();
     const riskyHit = this.risky.find((w) => text.includes(w));
     const reviewHit = riskyHit === undefined ? this.review.find((w) => text.includes(w)) : undefined;
-    const trace_id = `${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}`;
+    const trace_id = newRid();
     if (riskyHit !== undefined) return result('risky', LABEL_RISKY, riskyHit, trace_id);
     if (reviewHit !== undefined) return result('review', LABEL_REVIEW, reviewHit, trace_id);
     return {

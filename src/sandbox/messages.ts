@@ -1,4 +1,5 @@
 /** Subscribe and customer-service messages: validation as WeChat does it, and a log of accepted ones. */
+import { isObject } from './http';
 import { WxError } from './wx-errors';
 
 export type MessageKind = 'subscribe' | 'custom';
@@ -13,10 +14,6 @@ export interface SentMessage {
 export const CUSTOM_MSG_TYPES = ['text', 'image', 'link', 'miniprogrampage'] as const;
 const MINIPROGRAM_STATES = ['developer', 'trial', 'formal'];
 const LANGS = ['zh_CN', 'en_US', 'zh_HK', 'zh_TW'];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function nonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;

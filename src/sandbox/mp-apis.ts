@@ -7,10 +7,9 @@ import { apiCall } from './auth';
 import { isObject, wxJsonBody } from './http';
 import type { SbxRouter } from './router';
 import type { SandboxState } from './state';
-import { parseWxaCodeArgs, renderWxaCode } from './wxacode';
+import { ENV_VERSIONS, parseWxaCodeArgs, renderWxaCode } from './wxacode';
 import { WxError } from './wx-errors';
 
-const ENV_VERSIONS = ['release', 'trial', 'develop'];
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 function randomAlnum(n: number): string {

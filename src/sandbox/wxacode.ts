@@ -4,11 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { encodePngRgba } from './png';
+import { isObject } from './http';
 import { WxError } from './wx-errors';
 
 /** Characters WeChat allows in `scene`. */
 const SCENE_RE = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$/;
-const ENV_VERSIONS = ['release', 'trial', 'develop'];
+/** Versions of the mini program a code or link may open. */
+export const ENV_VERSIONS = ['release', 'trial', 'develop'];
 
 export interface WxaCodeArgs {
   scene: string;
@@ -17,10 +19,6 @@ export interface WxaCodeArgs {
   env_version: string;
   is_hyaline: boolean;
   line_color: { r: number; g: number; b: number };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
