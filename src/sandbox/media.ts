@@ -26,7 +26,10 @@ function readMediaPart(ctx: SbxContext, maxBytes: number): Promise<MediaPart | u
     }
     let part: MediaPart | undefined;
     const chunks: Buffer[] = [];
+    const malformed = () => reject(new WxError(41005, 'media data missing, malformed multipart body'));
     bb.on('file', (name, stream, info) => {
+      // A body cut short errors the file stream; unhandled, that would take the process down.
+      stream.on('error', malformed);
       if (name !== 'media' || part) {
         stream.resume();
         return;
@@ -43,7 +46,8 @@ function readMediaPart(ctx: SbxContext, maxBytes: number): Promise<MediaPart | u
       if (part) part.bytes = Buffer.concat(chunks);
       resolve(part);
     });
-    bb.on('error', () => reject(new WxError(41005, 'media data missing, malformed multipart body')));
+    bb.on('error', malformed);
+    ctx.req.on('aborted', malformed);
     ctx.req.pipe(bb);
   });
 }
