@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/log';
-import { createRuntime, shutdown } from '../src/runtime';
+import { loadConfig } from '../src/kernel/config';
+import { createLogger } from '../src/kernel/log';
+import { createRuntime, shutdown } from '../src/composition/runtime';
 import { createSandbox } from '../src/sandbox';
 import { TenantRepository } from '../src/tenancy/tenant-repository';
 import { SecretBox } from '../src/tenancy/secret-box';
@@ -9,8 +9,8 @@ import { ServiceKeys } from '../src/auth/service-keys';
 import { announceTenantChange } from '../src/tenancy/tenant-resolver';
 import { publishInvalidation } from '../src/cache/invalidation-bus';
 import { DEMO_APPID, demoTenant } from '../src/devstack/demo-tenant';
-import { startTestMongo } from '../test/support/mongo-server';
-import { startTestRedis } from '../test/support/redis-server';
+import { startTestMongo } from '../src/devstack/mongo-server';
+import { startTestRedis } from '../src/devstack/redis-server';
 import { runPushCommand, PUSH_HELP } from '../src/devstack/push-command';
 
 const HELP = `Usage: npm run sandbox [-- <command>]

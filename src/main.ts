@@ -1,7 +1,7 @@
-import { loadConfig, type Config } from './config';
-import { ConfigError } from './errors';
-import { createLogger } from './log';
-import { createRuntime, shutdown } from './runtime';
+import { loadConfig, type Config } from './kernel/config';
+import { ConfigError } from './kernel/errors';
+import { createLogger } from './kernel/log';
+import { createRuntime, shutdown } from './composition/runtime';
 
 /** Process entry point: validate config, connect, listen, and shut down cleanly on signals. */
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startTestMongo } from '../../test/support/mongo-server';
-import { startTestRedis } from '../../test/support/redis-server';
+import { startTestMongo } from '../../src/devstack/mongo-server';
+import { startTestRedis } from '../../src/devstack/redis-server';
 import { connectMongo } from '../../src/infra/mongo';
 import { SecretBox } from '../../src/tenancy/secret-box';
 import { TenantRepository } from '../../src/tenancy/tenant-repository';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import axios from 'axios';
-import { systemClock } from '../../src/clock';
-import { createLogger } from '../../src/log';
+import { systemClock } from '../../src/kernel/clock';
+import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis } from '../../src/infra/redis';
-import { WeChatHttp } from '../../src/wechat/wechat-http';
-import { Cooldowns } from '../../src/wechat/cooldowns';
+import { WeChatHttp } from '../../src/transport/wechat-http';
+import { Cooldowns } from '../../src/transport/cooldowns';
 import { TokenFetcher } from '../../src/token/token-fetcher';
 import { TokenManager } from '../../src/token/token-manager';
-import { sleep } from '../../src/wechat/busy-retry';
+import { sleep } from '../../src/transport/busy-retry';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { GatewayState } from '../http/context';
 import type { TenantRepository } from '../tenancy/tenant-repository';
 import { maskTenant } from '../tenancy/tenant-mask';
-import { requireAdmin } from './admin-auth';
+import { requireAdmin } from '../auth/admin-auth';
 
 /** Read-only operator API; changes go through the tenants CLI so they are reviewed as files. */
 export function adminRoutes(adminToken: string, repo: TenantRepository): Router<GatewayState> {

@@ -1,5 +1,5 @@
 import type { Redis } from '../infra/redis';
-import type { Logger } from '../log';
+import type { Logger } from '../kernel/log';
 
 /**
  * Fleet-wide "drop your copy" messages over Redis pub/sub. Subscribing needs a dedicated connection;

@@ -1,5 +1,5 @@
 import type { ParameterizedContext, Next } from 'koa';
-import type { Logger } from '../log';
+import type { Logger } from '../kernel/log';
 import type { Tenant } from '../tenancy/tenant';
 
 /** What middleware puts on ctx.state as a request goes through the gateway. */

@@ -1,4 +1,4 @@
-import { AppError, WeChatApiError } from '../errors';
+import { AppError, WeChatApiError } from '../kernel/errors';
 import type { GatewayMiddleware } from './context';
 
 /**

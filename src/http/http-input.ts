@@ -6,7 +6,7 @@
  */
 import bodyParser from 'koa-bodyparser';
 import type { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { GatewayContext, GatewayMiddleware } from './context';
 import { toAppError } from './error-handler';
 import { assertDeclaredLength } from './raw-body';

@@ -1,5 +1,5 @@
 import getRawBody from 'raw-body';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { GatewayContext } from './context';
 
 /** Refuses at once a body whose declared length is over the limit, before reading any of it. */

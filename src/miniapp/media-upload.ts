@@ -5,7 +5,7 @@
  * extension (WeChat decides the type by the name).
  */
 import busboy from 'busboy';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { GatewayContext } from '../http/context';
 import type { MediaFile, MediaType } from '../wechat/mp-api';
 import { hasBody } from '../http/http-input';

@@ -1,5 +1,5 @@
-import type { Feature, FeatureDeps } from '../feature-deps';
-import { SessionStore } from '../users/session-store';
+import type { Feature, FeatureDeps } from '../contracts/feature';
+import { SessionStore } from '../auth/session-store';
 import { miniappRoutes } from './miniapp-routes';
 
 /** Mini-program API endpoints: wxacode, messages, content security, media, links. */

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { tenantOf, type GatewayState } from '../http/context';
 import type { ServiceKeys } from '../auth/service-keys';
-import { requireServiceKey } from '../auth/auth-middleware';
+import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import {
   checkText,
@@ -14,8 +14,8 @@ import {
   uploadTempMedia,
 } from '../wechat/mp-api';
 import { jsonInput, parseBody, parseQuery, validate } from '../http/http-input';
-import { requireSession, sessionOrKey, sessionUser } from '../users/session-auth';
-import type { SessionStore } from '../users/session-store';
+import { requireSession, sessionOrKey, sessionUser } from '../auth/session-auth';
+import type { SessionStore } from '../auth/session-store';
 import { customerBody, linkBody, MEDIA_ID_PARAM, mediaQuery, subscribeBody, textCheckBody, wxacodeBody } from './schemas';
 import { readMediaUpload } from './media-upload';
 

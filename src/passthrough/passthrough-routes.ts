@@ -1,9 +1,9 @@
 import Router from '@koa/router';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import { tenantOf, type GatewayContext, type GatewayState } from '../http/context';
 import { readRawBody } from '../http/raw-body';
 import type { ServiceKeys } from '../auth/service-keys';
-import { requireServiceKey } from '../auth/auth-middleware';
+import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import { CLASSIC_TOKEN_API, STABLE_TOKEN_API } from '../token/token-fetcher';
 

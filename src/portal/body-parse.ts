@@ -12,7 +12,7 @@
  * The size of the body is limited by the HTTP layer; the limits here bound its shape.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 
 export type PushFormat = 'xml' | 'json';
 

@@ -3,7 +3,7 @@
  * JSON values may be numbers) and whatever its kind. Kinds and events we do not know are kept:
  * their fields stay in `raw`, so they can still be forwarded to the tenant's webhook.
  */
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 
 /** The message types WeChat documents; other values are passed through as they are. */
 export type KnownMsgType =

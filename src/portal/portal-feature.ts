@@ -1,6 +1,6 @@
-import type { Feature, FeatureDeps } from '../feature-deps';
+import type { Feature, FeatureDeps } from '../contracts/feature';
 import { createRedis, connectRedis } from '../infra/redis';
-import { WebhookWorker } from '../webhook/webhook-worker';
+import { WebhookWorker } from '../delivery/webhook-worker';
 import { PushIntake } from './push-intake';
 import { PushReplayGuard } from './push-replay-guard';
 import { portalRoutes } from './portal-routes';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
-import { STREAMS_SET, streamKey, toFields } from '../webhook/webhook-keys';
+import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
 
 /**
  * Accepts a push exactly once across the fleet, in one atomic Redis script:

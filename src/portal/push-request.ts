@@ -1,7 +1,7 @@
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import { parsePushBody, type BodyLimits, type PushFormat } from './body-parse';
-import { aesKeyFromEncodingKey, openPush } from './msg-crypto';
-import { msgSignature, pushSignature, verifySignature } from './signature';
+import { aesKeyFromEncodingKey, openPush } from '../protocol/msg-crypto';
+import { msgSignature, pushSignature, verifySignature } from '../protocol/signature';
 import { normalise, type PushMessage } from './message';
 
 /**

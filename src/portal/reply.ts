@@ -4,9 +4,9 @@
  */
 import type { PushFormat } from './body-parse';
 import type { PushMessage } from './message';
-import { encryptMessage } from './msg-crypto';
+import { encryptMessage } from '../protocol/msg-crypto';
 import type { Reply } from './rules';
-import { msgSignature } from './signature';
+import { msgSignature } from '../protocol/signature';
 
 /**
  * Characters XML 1.0 forbids even inside CDATA (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF,

@@ -3,7 +3,7 @@
  * `{error}` bodies (not WeChat style); never counted, never faulted.
  */
 import { z } from 'zod';
-import { ManualClock } from '../clock';
+import { ManualClock } from '../kernel/clock';
 import { AdminError, type SbxContext } from './http';
 import { newRouter, type SbxRouter } from './router';
 import type { Sandbox } from './types';

@@ -1,5 +1,5 @@
 /** A per-key counter that resets at each UTC day boundary of the injected clock. */
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { utcDay } from './time';
 
 export class DailyQuota {

@@ -6,7 +6,7 @@
  * successful login replaces the user's session key, like WeChat.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { MINUTE } from './time';
 import { WxError } from './wx-errors';
 

@@ -1,6 +1,6 @@
 /** Temporary media (/cgi-bin/media/upload, /cgi-bin/media/get): kinds, limits, storage for 3 days. */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { DAY, unixSeconds } from './time';
 
 export type MediaType = 'image' | 'voice' | 'video' | 'thumb';

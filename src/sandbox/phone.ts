@@ -1,6 +1,6 @@
 /** Phone-number codes (the `code` of getPhoneNumber) for /wxa/business/getuserphonenumber. */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { MINUTE, unixSeconds } from './time';
 import { WxError } from './wx-errors';
 

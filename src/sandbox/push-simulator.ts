@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import axios from 'axios';
-import { aesKeyFromEncodingKey, encryptMessage } from '../portal/msg-crypto';
-import { msgSignature, pushSignature } from '../portal/signature';
+import { aesKeyFromEncodingKey, encryptMessage } from '../protocol/msg-crypto';
+import { msgSignature, pushSignature } from '../protocol/signature';
 
 /**
  * Builds pushes exactly as WeChat sends them to a mini program's message URL, and delivers them

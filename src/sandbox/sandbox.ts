@@ -1,5 +1,5 @@
 /** createSandbox: the programmatic face of the WeChat sandbox. */
-import { systemClock } from '../clock';
+import { systemClock } from '../kernel/clock';
 import { buildApp, listen, type RequestListener } from './server';
 import { SandboxState } from './state';
 import type { Sandbox, SandboxOptions } from './types';

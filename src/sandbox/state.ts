@@ -1,5 +1,5 @@
 /** Everything a sandbox instance remembers, shared by its routes and its programmatic API. */
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { AppRegistry } from './apps';
 import { ContentChecker } from './content-check';
 import { CallCounters } from './counters';

@@ -10,7 +10,7 @@
  * kills the previous stable tokens at once; at most 20 per UTC day (45009) and 30 s apart (45011).
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { DailyQuota } from './daily-quota';
 import { DAY, MINUTE, SECOND, utcDay } from './time';
 import { WxError } from './wx-errors';

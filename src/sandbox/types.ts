@@ -1,5 +1,5 @@
 /** Public types of the WeChat sandbox. */
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import type { SandboxApp } from './apps';
 import type { CallCounts } from './counters';
 import type { SandboxFault } from './faults';

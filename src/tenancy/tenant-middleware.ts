@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { GatewayMiddleware } from '../http/context';
 import type { TenantResolver } from './tenant-resolver';
 import { APPID_PATTERN } from './tenant';

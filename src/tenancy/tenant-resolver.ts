@@ -1,6 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Redis } from '../infra/redis';
-import type { Logger } from '../log';
+import type { Logger } from '../kernel/log';
 import { SingleFlight } from '../cache/single-flight';
 import type { InvalidationBus } from '../cache/invalidation-bus';
 import type { TenantRepository } from './tenant-repository';

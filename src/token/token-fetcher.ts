@@ -1,9 +1,9 @@
-import { AppError, WeChatApiError } from '../errors';
+import { AppError, WeChatApiError } from '../kernel/errors';
 import type { Tenant } from '../tenancy/tenant';
-import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../wechat/wechat-http';
-import { TENANT_MISCONFIGURED } from '../wechat/errcodes';
-import { answeredBusy, retryWhileBusy } from '../wechat/busy-retry';
-import type { Cooldowns } from '../wechat/cooldowns';
+import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../transport/wechat-http';
+import { TENANT_MISCONFIGURED } from '../transport/errcodes';
+import { answeredBusy, retryWhileBusy } from '../transport/busy-retry';
+import type { Cooldowns } from '../transport/cooldowns';
 
 export interface FetchedToken {
   accessToken: string;

@@ -1,7 +1,7 @@
 import NodeCache from 'node-cache';
-import { AppError } from '../errors';
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import { AppError } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
+import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import type { InvalidationBus } from '../cache/invalidation-bus';
 import { SingleFlight } from '../cache/single-flight';

@@ -1,5 +1,5 @@
 import type { Redis } from '../infra/redis';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import { parseRecord, type TokenRecord } from './token-record';
 
 /** Drops the record only while it still holds the token that failed. */

@@ -8,7 +8,7 @@
  * The session key is a server-side secret: it never appears in an error message, detail or cause.
  */
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 
 const AES_BLOCK = 16;
 const SHA1_HEX = /^[0-9a-fA-F]{40}$/;

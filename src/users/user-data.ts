@@ -3,7 +3,7 @@
  * is authentic (it opened with the user's session key and carries the tenant's watermark), but its
  * field types are still checked before anything is stored.
  */
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { UserPhone, UserProfile } from './user-model';
 
 const STRING_LIMITS = {

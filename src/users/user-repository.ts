@@ -1,5 +1,5 @@
 import type { Connection, Model } from 'mongoose';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { SecretBox } from '../tenancy/secret-box';
 import { userModel, type UserDoc, type UserPhone, type UserProfile } from './user-model';
 

@@ -1,5 +1,5 @@
-import type { Feature, FeatureDeps } from '../feature-deps';
-import { SessionStore } from './session-store';
+import type { Feature, FeatureDeps } from '../contracts/feature';
+import { SessionStore } from '../auth/session-store';
 import { UserRepository } from './user-repository';
 import { usersRoutes } from './users-routes';
 

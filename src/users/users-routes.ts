@@ -1,15 +1,15 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import { tenantOf, type GatewayState } from '../http/context';
-import { bearerOf } from '../admin/admin-auth';
-import type { Clock } from '../clock';
+import { bearerOf } from '../auth/admin-auth';
+import type { Clock } from '../kernel/clock';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import { code2Session, getPhoneNumber } from '../wechat/mp-api';
 import { decryptUserData, verifyRawDataSignature } from './data-crypt';
 import { jsonInput, parseBody } from '../http/http-input';
-import { requireSession, sessionUser } from './session-auth';
-import type { SessionStore } from './session-store';
+import { requireSession, sessionUser } from '../auth/session-auth';
+import type { SessionStore } from '../auth/session-store';
 import { publicUser, userGone, type UserRepository } from './user-repository';
 import { phoneFrom, profileFrom } from './user-data';
 

@@ -8,11 +8,11 @@
  * openids and message content.
  */
 import type { Readable } from 'node:stream';
-import { AppError } from '../errors';
-import { LOGIN_ERRORS } from '../users/login-errors';
-import { mapErrors, refuse, type ErrorTable } from './errcode-map';
+import { AppError } from '../kernel/errors';
+import { LOGIN_ERRORS } from './login-errors';
+import { mapErrors, refuse, type ErrorTable } from '../transport/errcode-map';
 import type { WeChatClient } from './wechat-client';
-import { assertOk, readAll } from './wechat-http';
+import { assertOk, readAll } from '../transport/wechat-http';
 
 function unexpected(api: string, what: string): AppError {
   return new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} without ${what}`);

@@ -1,11 +1,11 @@
 import type { Method } from 'axios';
-import { AppError, WeChatApiError } from '../errors';
+import { AppError, WeChatApiError } from '../kernel/errors';
 import type { Tenant } from '../tenancy/tenant';
 import type { TokenManager } from '../token/token-manager';
-import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from './wechat-http';
-import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from './errcodes';
-import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from './busy-retry';
-import type { Cooldowns } from './cooldowns';
+import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../transport/wechat-http';
+import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from '../transport/errcodes';
+import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from '../transport/busy-retry';
+import type { Cooldowns } from '../transport/cooldowns';
 
 export interface ApiCall {
   method?: Method;

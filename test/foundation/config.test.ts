@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadConfig, loadConfigSubset } from '../../src/config';
-import { ConfigError } from '../../src/errors';
-import { repoRoot } from '../support/mongo-server';
+import { loadConfig, loadConfigSubset } from '../../src/kernel/config';
+import { ConfigError } from '../../src/kernel/errors';
+import { repoRoot } from '../../src/devstack/mongo-server';
 import { TEST_ADMIN_TOKEN, TEST_SECRETS_KEY } from '../support/gateway-process';
 
 interface Exit {

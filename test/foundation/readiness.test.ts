@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
-import { TestRedis } from '../support/redis-server';
+import { TestRedis } from '../../src/devstack/redis-server';
 import { makeTenant } from '../support/tenant-fixtures';
 import { applyTenants, expectErrorBody, logLines, pollUntil, request, stopAll, type HttpResult } from './helpers';
 

@@ -3,7 +3,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
-import { TestRedis } from '../support/redis-server';
+import { TestRedis } from '../../src/devstack/redis-server';
 import { makeTenant } from '../support/tenant-fixtures';
 import { applyTenants, cli, request, sleep, stopAll } from './helpers';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { parseTenantDefinition, TenantFileError } from '../../src/tenancy/tenant-file';
-import { repoRoot } from '../support/mongo-server';
+import { repoRoot } from '../../src/devstack/mongo-server';
 import { makeTenant } from '../support/tenant-fixtures';
 
 /** Sets env vars for the duration of one test and restores what was there before. */

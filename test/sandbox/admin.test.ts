@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { systemClock } from '../../src/clock';
+import { systemClock } from '../../src/kernel/clock';
 import { createSandbox } from '../../src/sandbox';
 import axios from 'axios';
 import { APP, classicToken, type Harness, MIN, startSandbox, tokenOf, useToken } from './helpers';

@@ -1,6 +1,6 @@
 /** Shared harness for sandbox tests: an in-process sandbox on 127.0.0.1 with a ManualClock. */
 import axios, { type AxiosInstance } from 'axios';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/kernel/clock';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 
 export const APP = { appid: 'wx00000000000000a1', secret: 'secret-a1' };

@@ -1,6 +1,6 @@
 /** Direct unit tests of sandbox building blocks (no HTTP). */
 import { expect } from 'chai';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/kernel/clock';
 import { crc32, encodePngRgba, PNG_SIGNATURE } from '../../src/sandbox/png';
 import { TokenStore } from '../../src/sandbox/tokens';
 import { WxError } from '../../src/sandbox/wx-errors';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from './mongo-server';
+import { repoRoot } from '../../src/devstack/mongo-server';
 
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -1,5 +1,5 @@
-import { startTestMongo, type TestMongo } from './mongo-server';
-import { startTestRedis, type TestRedis } from './redis-server';
+import { startTestMongo, type TestMongo } from '../../src/devstack/mongo-server';
+import { startTestRedis, type TestRedis } from '../../src/devstack/redis-server';
 
 /**
  * Mocha root hooks: give every test a MongoDB and a Redis unless the

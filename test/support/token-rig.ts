@@ -1,9 +1,9 @@
-import { ManualClock } from '../../src/clock';
-import { createLogger } from '../../src/log';
+import { ManualClock } from '../../src/kernel/clock';
+import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import { InvalidationBus } from '../../src/cache/invalidation-bus';
-import { WeChatHttp } from '../../src/wechat/wechat-http';
-import { Cooldowns } from '../../src/wechat/cooldowns';
+import { WeChatHttp } from '../../src/transport/wechat-http';
+import { Cooldowns } from '../../src/transport/cooldowns';
 import { WeChatClients } from '../../src/wechat/wechat-clients';
 import { TokenFetcher } from '../../src/token/token-fetcher';
 import { TokenManager } from '../../src/token/token-manager';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyDelivery } from '../../src/webhook/webhook-signing';
+import { verifyDelivery } from '../../src/delivery/webhook-signing';
 
 export interface Delivery {
   deliveryId: string;

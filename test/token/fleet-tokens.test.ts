@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
 import { Stores, startFleet, stopFleet } from '../support/fleet';
 import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
-import { TestRedis } from '../support/redis-server';
+import { TestRedis } from '../../src/devstack/redis-server';
 import type { GatewayProcess } from '../support/gateway-process';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { systemClock } from '../../src/clock';
-import { createLogger } from '../../src/log';
+import { systemClock } from '../../src/kernel/clock';
+import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
-import { WeChatHttp, WeChatTransportError } from '../../src/wechat/wechat-http';
+import { WeChatHttp, WeChatTransportError } from '../../src/transport/wechat-http';
 import { TokenStore } from '../../src/token/token-store';
 import { makeRecord } from '../../src/token/token-record';
 import { PushIntake } from '../../src/portal/push-intake';
-import { STREAMS_SET, streamKey } from '../../src/webhook/webhook-keys';
+import { STREAMS_SET, streamKey } from '../../src/delivery/webhook-keys';
 import { PushReplayGuard } from '../../src/portal/push-replay-guard';
 
 describe('hardening of the WeChat edge, token store and push intake (real Redis)', function () {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/kernel/clock';
 import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { tokenInstance, type TokenInstance } from '../support/token-rig';

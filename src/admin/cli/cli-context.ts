@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
-import { loadConfigSubset } from '../../config';
-import { createLogger } from '../../log';
+import { loadConfigSubset } from '../../kernel/config';
+import { createLogger } from '../../kernel/log';
 import { connectMongo } from '../../infra/mongo';
 import { createRedis, connectRedis, type Redis } from '../../infra/redis';
 import { publishInvalidation } from '../../cache/invalidation-bus';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors';
+import { ConfigError } from '../../kernel/errors';
 import { openCliContext, type CliContext, type Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
 import { keysCommand } from './key-commands';

@@ -1,4 +1,4 @@
-import { WebhookAdmin } from '../../webhook/webhook-admin';
+import { WebhookAdmin } from '../../delivery/webhook-admin';
 import type { CliContext } from './cli-context';
 import { CliError, requireAppid } from './tenant-commands';
 

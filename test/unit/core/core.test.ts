@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { WeChatApiError, AppError } from '../../../src/errors';
+import { WeChatApiError, AppError } from '../../../src/kernel/errors';
 import { SecretBox } from '../../../src/tenancy/secret-box';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/kernel/config';
 import { toAppError } from '../../../src/http/error-handler';
 
 const KEY = Buffer.alloc(32, 3).toString('base64');

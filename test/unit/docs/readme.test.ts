@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { configSpec } from '../../../src/config';
+import { configSpec } from '../../../src/kernel/config';
 import { TENANTS_HELP } from '../../../src/admin/cli/tenants-cli';
-import { repoRoot } from '../../support/mongo-server';
+import { repoRoot } from '../../../src/devstack/mongo-server';
 
 /** The README is part of the interface: its tables and usage text must match the code. */
 describe('README matches the code', () => {

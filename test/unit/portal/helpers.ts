@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/errors';
+import { AppError } from '../../../src/kernel/errors';
 
 /** Runs `fn`, expecting an AppError with this status and code; returns it for further checks. */
 export function expectAppError(fn: () => unknown, status: number, code: string): AppError {

@@ -1,13 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { AppError } from '../../../src/errors';
+import { AppError } from '../../../src/kernel/errors';
 import {
   aesKeyFromEncodingKey,
   decryptMessage,
   encryptMessage,
   isValidEncodingAESKey,
   openPush,
-} from '../../../src/portal/msg-crypto';
+} from '../../../src/protocol/msg-crypto';
 import { SAMPLE, expectAppError } from './helpers';
 
 const key = aesKeyFromEncodingKey(SAMPLE.encodingAESKey);

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { parsePushBody } from '../../../src/portal/body-parse';
-import { aesKeyFromEncodingKey, encryptMessage, openPush } from '../../../src/portal/msg-crypto';
+import { aesKeyFromEncodingKey, encryptMessage, openPush } from '../../../src/protocol/msg-crypto';
 import { buildPassiveReply, cdata, encryptReply } from '../../../src/portal/reply';
-import { msgSignature, verifySignature } from '../../../src/portal/signature';
+import { msgSignature, verifySignature } from '../../../src/protocol/signature';
 import { SAMPLE } from './helpers';
 
 const push = { toUser: 'gh_abc', fromUser: 'oUser1' };

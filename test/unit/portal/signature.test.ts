@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { msgSignature, pushSignature, verifySignature } from '../../../src/portal/signature';
+import { msgSignature, pushSignature, verifySignature } from '../../../src/protocol/signature';
 import { SAMPLE } from './helpers';
 
 const sha1 = (s: string): string => createHash('sha1').update(s, 'utf8').digest('hex');

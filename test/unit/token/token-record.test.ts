@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { isFresh, isUsable, makeRecord, secondsLeft, tokenKey } from '../../../src/token/token-record';
-import { busyBackoffMs, MAX_BUSY_RETRIES } from '../../../src/wechat/busy-retry';
+import { busyBackoffMs, MAX_BUSY_RETRIES } from '../../../src/transport/busy-retry';
 
 describe('token record math', () => {
   const t0 = 1_700_000_000_000;

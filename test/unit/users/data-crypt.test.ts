@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { AppError } from '../../../src/errors';
+import { AppError } from '../../../src/kernel/errors';
 import { decryptUserData, verifyRawDataSignature } from '../../../src/users/data-crypt';
 
 // Official WXBizDataCrypt demo vector (WeChat's mini-program sample code, all languages).

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { AppError, WeChatApiError } from '../../../src/errors';
-import { loginErrorFor } from '../../../src/users/login-errors';
+import { AppError, WeChatApiError } from '../../../src/kernel/errors';
+import { loginErrorFor } from '../../../src/wechat/login-errors';
 
 const API = '/sns/jscode2session';
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

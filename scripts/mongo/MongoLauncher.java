@@ -10,7 +10,7 @@ import java.util.List;
  * In-memory MongoDB-wire server for wxgate's tests (mongo-java-server 1.47.0).
  *
  * Run in Java's single-file source mode:
- *   java -cp CLASSPATH test/mongo/MongoLauncher.java [port]
+ *   java -cp CLASSPATH scripts/mongo/MongoLauncher.java [port]
  *
  * Prints exactly one line, "LISTENING <port>", on stdout once it accepts
  * connections. It exits when stdin reaches EOF or on SIGTERM: the parent holds

@@ -11,7 +11,7 @@
  * before calling `decryptMessage`/`openPush`; then a tampered ciphertext never reaches the cipher.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 16;

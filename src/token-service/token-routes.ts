@@ -2,11 +2,11 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { tenantOf, type GatewayState } from '../http/context';
 import { jsonInput, parseBody } from '../http/http-input';
-import type { Clock } from '../clock';
+import type { Clock } from '../kernel/clock';
 import type { ServiceKeys } from '../auth/service-keys';
-import { requireServiceKey } from '../auth/auth-middleware';
-import type { TokenManager } from './token-manager';
-import { secondsLeft } from './token-record';
+import { requireServiceKey } from '../auth/service-key-auth';
+import type { TokenManager } from '../token/token-manager';
+import { secondsLeft } from '../token/token-record';
 
 const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).strict();
 

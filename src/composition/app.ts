@@ -1,12 +1,12 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { GatewayState } from './http/context';
-import type { Logger } from './log';
-import { errorHandler } from './http/error-handler';
-import { requestLog } from './http/request-log';
-import { legacyPortalPath, resolveTenant } from './tenancy/tenant-middleware';
-import type { TenantResolver } from './tenancy/tenant-resolver';
-import type { Metrics } from './ops/metrics';
+import type { GatewayState } from '../http/context';
+import type { Logger } from '../kernel/log';
+import { errorHandler } from '../http/error-handler';
+import { requestLog } from '../http/request-log';
+import { legacyPortalPath, resolveTenant } from '../tenancy/tenant-middleware';
+import type { TenantResolver } from '../tenancy/tenant-resolver';
+import type { Metrics } from '../ops/metrics';
 
 /** Top-level path segments that belong to the gateway itself, not to a tenant. */
 export const RESERVED_PATHS: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics', 'admin', 'favicon.ico']);

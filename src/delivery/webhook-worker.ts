@@ -4,7 +4,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import type { Redis } from '../infra/redis';
-import type { Logger } from '../log';
+import type { Logger } from '../kernel/log';
 import type { Tenant } from '../tenancy/tenant';
 import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
 import { signDelivery } from './webhook-signing';

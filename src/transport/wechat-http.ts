@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type Method } from 'axios';
-import { WeChatApiError } from '../errors';
+import { WeChatApiError } from '../kernel/errors';
 import { httpAgent, httpsAgent } from './http-agent';
 
 export interface WeChatRequest {

@@ -1,4 +1,4 @@
-import { AppError, WeChatApiError } from '../errors';
+import { AppError, WeChatApiError } from '../kernel/errors';
 
 /**
  * Turns the WeChat errcodes a client can act on into stable AppErrors, per API. Only non-secret

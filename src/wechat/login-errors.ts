@@ -2,8 +2,8 @@
  * The errcodes of /sns/jscode2session that deserve a specific client answer. Everything else is
  * mapped generically by the caller. Messages are fixed strings: never errmsg or the app secret.
  */
-import type { AppError, WeChatApiError } from '../errors';
-import { refuse, type ErrorTable } from '../wechat/errcode-map';
+import type { AppError, WeChatApiError } from '../kernel/errors';
+import { refuse, type ErrorTable } from '../transport/errcode-map';
 
 /** Seconds a client should wait after 45011 (WeChat's limit is per user per minute). */
 export const LOGIN_RATE_LIMIT_RETRY_AFTER_SECONDS = 60;

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { GatewayMiddleware } from '../http/context';
 
 /** Compares digests so the comparison is constant-time whatever the lengths. */

@@ -1,5 +1,5 @@
-import { AppError } from '../errors';
-import type { Clock } from '../clock';
+import { AppError } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 import type { InvalidationBus } from '../cache/invalidation-bus';
 import { ERR_DAILY_QUOTA } from './errcodes';
 

@@ -1,8 +1,8 @@
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import { tenantOf, type GatewayContext, type GatewayMiddleware } from '../http/context';
-import { bearerOf } from '../admin/admin-auth';
-import { isServiceKeyShaped, type ServiceKeys } from '../auth/service-keys';
-import { authenticateServiceKey } from '../auth/auth-middleware';
+import { bearerOf } from './admin-auth';
+import { isServiceKeyShaped, type ServiceKeys } from './service-keys';
+import { authenticateServiceKey } from './service-key-auth';
 import { SESSION_TOKEN_FORMAT, type SessionStore } from './session-store';
 
 function invalidSession(): AppError {

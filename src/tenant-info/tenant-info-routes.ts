@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { tenantOf, type GatewayState } from '../http/context';
-import { publicInfo } from './tenant';
+import { publicInfo } from '../tenancy/tenant';
 
 export function tenantRoutes(): Router<GatewayState> {
   const router = new Router<GatewayState>();

@@ -6,7 +6,7 @@ import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
 /**
- * Starts mongo-java-server (test/mongo/MongoLauncher.java) because no mongod
+ * Starts mongo-java-server (scripts/mongo/MongoLauncher.java) because no mongod
  * exists on our machines. The launcher reports wire version 9 so the mongodb
  * 7 driver accepts it, and enables the oplog.
  */
@@ -24,7 +24,7 @@ const STOP_GRACE_MS = 5_000;
 const STDERR_KEEP = 8_192;
 
 /**
- * Compiled tests run from dist/test/support, sources from test/support, and
+ * Compiled code runs from dist/src/devstack, sources from src/devstack, and
  * ad-hoc builds from anywhere (e.g. --outDir /tmp/rig); so look for the
  * files we need rather than assume a fixed depth.
  */
@@ -33,7 +33,7 @@ export function repoRoot(): string {
   if (override) return resolve(override);
   for (const start of [__dirname, process.cwd()]) {
     for (let dir = resolve(start); ; dir = dirname(dir)) {
-      if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'mongo', 'pom.xml'))) {
+      if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scripts', 'mongo', 'pom.xml'))) {
         return dir;
       }
       if (dirname(dir) === dir) break;
@@ -62,8 +62,8 @@ async function readClasspath(file: string): Promise<string | undefined> {
 }
 
 async function resolveClasspath(root: string): Promise<string> {
-  const pom = join(root, 'test', 'mongo', 'pom.xml');
-  const target = join(root, 'test', 'mongo', 'target');
+  const pom = join(root, 'scripts', 'mongo', 'pom.xml');
+  const target = join(root, 'scripts', 'mongo', 'target');
   const cached = join(target, 'classpath.txt');
   if (existsSync(cached) && statSync(cached).mtimeMs >= statSync(pom).mtimeMs) {
     const classpath = await readClasspath(cached);
@@ -157,7 +157,7 @@ function waitForListening(child: ChildProcessWithoutNullStreams, stderrTail: () 
 export async function startTestMongo(): Promise<TestMongo> {
   const root = repoRoot();
   const cp = await classpath(root);
-  const launcher = join(root, 'test', 'mongo', 'MongoLauncher.java');
+  const launcher = join(root, 'scripts', 'mongo', 'MongoLauncher.java');
   // Port 0: the JVM binds and reports the port, so no other process can grab it in between.
   const child = spawn(javaBinary(), ['-cp', cp, launcher, '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
 

@@ -1,6 +1,6 @@
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import { tenantOf, type GatewayContext, type GatewayMiddleware } from '../http/context';
-import { bearerOf } from '../admin/admin-auth';
+import { bearerOf } from './admin-auth';
 import type { ServiceKeys } from './service-keys';
 
 /** Routes for a tenant's own backend services: `Authorization: Bearer <service key>`. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../kernel/errors';
 import type { Redis } from '../infra/redis';
 
 /**
