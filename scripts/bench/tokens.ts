@@ -5,7 +5,8 @@ import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis } from '../../src/infra/redis';
 import { WeChatHttp } from '../../src/transport/wechat-http';
 import { Cooldowns } from '../../src/transport/cooldowns';
-import { TokenFetcher } from '../../src/token/token-fetcher';
+import { appSecretSources } from '../../src/token/sources/app-secret-token';
+import { TenantTokens } from '../../src/token/tenant-tokens';
 import { TokenManager } from '../../src/token/token-manager';
 import { sleep } from '../../src/transport/busy-retry';
 import type { Tenant } from '../../src/tenancy/tenant';
@@ -31,17 +32,18 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   const redis = createRedis(stores.redisUrl, log);
   await connectRedis(redis);
   const cooldowns = new Cooldowns(systemClock, undefined, 300, 60);
-  const tokens = new TokenManager({ redis, clock: systemClock, log, fetcher: new TokenFetcher(new WeChatHttp(5000), sandbox.url, cooldowns, sleep), sleep });
+  const manager = new TokenManager({ redis, clock: systemClock, log, sleep });
+  const tokens = new TenantTokens(manager, appSecretSources({ http: new WeChatHttp(5000), cooldowns, defaultApiBase: sandbox.url, sleep }));
   const tenant = { appid, secret, tokenMode: 'stable', apiBase: sandbox.url } as Tenant;
-  const token = (await tokens.getToken(tenant)).accessToken;
+  const token = (await tokens.get(tenant)).accessToken;
   const samples: number[] = [];
   for (let i = 0; i < 200_000; i++) {
     const t0 = process.hrtime.bigint();
-    await tokens.getToken(tenant);
+    await tokens.get(tenant);
     samples.push(Number(process.hrtime.bigint() - t0));
   }
   samples.sort((a, b) => a - b);
-  tokens.close();
+  manager.close();
   redis.disconnect();
   const l1 = `  L1 token read (200000 reads): p50 ${(samples[samples.length >> 1]! / 1000).toFixed(2)} µs, p99 ${(samples[Math.floor(samples.length * 0.99)]! / 1000).toFixed(2)} µs`;
 

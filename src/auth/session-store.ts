@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../kernel/errors';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 
 /**
  * User sessions in Redis. The token handed to the client is 32 random bytes (base64url, 43 chars);
@@ -9,7 +10,6 @@ import type { Redis } from '../infra/redis';
  * key's TTL (fixed, not sliding).
  */
 export const SESSION_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
-const KEY_PREFIX = 'wxgate:session:';
 
 export interface Session {
   appid: string;
@@ -30,7 +30,7 @@ export function sessionHash(token: string): string {
 
 /** The Redis key of a token; exported so tests can age a session the way Redis would. */
 export function sessionRedisKey(token: string): string {
-  return KEY_PREFIX + sessionHash(token);
+  return redisKeys.session(sessionHash(token));
 }
 
 function unavailable(cause: unknown): AppError {
@@ -48,7 +48,7 @@ export class SessionStore {
     const hash = sessionHash(token);
     const value = JSON.stringify({ appid, openid, iat: now });
     try {
-      await this.redis.set(KEY_PREFIX + hash, value, 'EX', this.ttlSeconds);
+      await this.redis.set(redisKeys.session(hash), value, 'EX', this.ttlSeconds);
     } catch (err) {
       throw unavailable(err);
     }
@@ -61,7 +61,7 @@ export class SessionStore {
     const hash = sessionHash(token);
     let raw: string | null;
     try {
-      raw = await this.redis.get(KEY_PREFIX + hash);
+      raw = await this.redis.get(redisKeys.session(hash));
     } catch (err) {
       throw unavailable(err);
     }

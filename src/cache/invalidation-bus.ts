@@ -1,4 +1,5 @@
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 import type { Logger } from '../kernel/log';
 
 /**
@@ -6,7 +7,7 @@ import type { Logger } from '../kernel/log';
  * publishing uses the shared one. If Redis is down, messages are lost and in-process TTLs bound
  * how stale a copy can get.
  */
-export const INVALIDATION_CHANNEL = 'wxgate:invalidate';
+export const INVALIDATION_CHANNEL = redisKeys.invalidationChannel;
 
 export interface InvalidationMessage {
   kind: 'tenant' | 'token' | 'cooldown';

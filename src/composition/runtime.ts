@@ -21,7 +21,8 @@ import { WeChatHttp } from '../transport/wechat-http';
 import { Cooldowns } from '../transport/cooldowns';
 import { WeChatClients } from '../wechat/wechat-clients';
 import { sleep } from '../transport/busy-retry';
-import { TokenFetcher } from '../token/token-fetcher';
+import { appSecretSources } from '../token/sources/app-secret-token';
+import { TenantTokens } from '../token/tenant-tokens';
 import { TokenManager } from '../token/token-manager';
 import { tokenRoutes } from '../token-service/token-routes';
 import { passthroughRoutes } from '../passthrough/passthrough-routes';
@@ -69,18 +70,17 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await keys.ensureIndexes();
   const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
   const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
-  const fetcher = new TokenFetcher(http, config.WECHAT_API_BASE, cooldowns, sleep);
-  const tokens = new TokenManager({
+  const manager = new TokenManager({
     redis,
     bus,
     clock,
     log,
-    fetcher,
     sleep,
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
     onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
   });
+  const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
   const clients = new WeChatClients({
     http,
     tokens,
@@ -122,7 +122,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     async close() {
       clearInterval(refreshTimer);
       for (const f of features) await f.stop?.();
-      tokens.close();
+      manager.close();
       keys.close();
       resolver.close();
       subscriber.disconnect();

@@ -1,10 +1,12 @@
-/** Redis layout of webhook forwarding, one set of keys per tenant. */
-export const STREAMS_SET = 'wxgate:wh:streams';
-export const GROUP = 'wxgate-webhook';
-export const streamKey = (appid: string) => `wxgate:wh:${appid}`;
+import { redisKeys } from '../infra/redis-keys';
+
+/** Redis layout of webhook forwarding, one set of keys per tenant (names from the key catalogue). */
+export const STREAMS_SET = redisKeys.deliveryStreams;
+export const GROUP = redisKeys.deliveryGroup;
+export const streamKey = redisKeys.deliveryStream;
 export const appidOfStream = (key: string) => key.slice(streamKey('').length);
-export const retryKey = (appid: string) => `wxgate:wh-retry:${appid}`;
-export const deadKey = (appid: string) => `wxgate:wh-dead:${appid}`;
+export const retryKey = redisKeys.deliveryRetries;
+export const deadKey = redisKeys.deliveryDead;
 
 /** One queued delivery as stored in the stream (all values are strings in Redis). */
 export interface QueuedDelivery {

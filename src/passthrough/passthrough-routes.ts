@@ -5,7 +5,7 @@ import { readRawBody } from '../http/raw-body';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import { CLASSIC_TOKEN_API, STABLE_TOKEN_API } from '../token/token-fetcher';
+import { CLASSIC_TOKEN_API, STABLE_TOKEN_API } from '../token/sources/app-secret-token';
 
 const SAFE_PATH = /^\/[A-Za-z0-9_\-./]{1,200}$/;
 /** Fetching a token through the passthrough would kick the fleet's token; the gateway owns those. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
 
 /**
@@ -40,12 +41,12 @@ export class PushIntake {
   async accept(dedupKey: string, plainReply: string | null, forward?: { appid: string; message: unknown; receivedAt: number }): Promise<IntakeOutcome> {
     const deliveryId = forward ? randomUUID() : undefined;
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
+    // Without a webhook the script touches the dedup key alone, so only that key is declared.
+    const keys = forward ? [redisKeys.pushDedup(dedupKey), streamKey(forward.appid), STREAMS_SET] : [redisKeys.pushDedup(dedupKey)];
     const [won, existing] = (await this.redis.eval(
       ACCEPT,
-      3,
-      `wxgate:dedup:${dedupKey}`,
-      forward ? streamKey(forward.appid) : 'wxgate:unused',
-      STREAMS_SET,
+      keys.length,
+      ...keys,
       REPLY_PREFIX + (plainReply ?? ''),
       String(this.ttlS),
       forward ? '1' : '0',

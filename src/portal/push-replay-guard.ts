@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 
 /**
  * In plain mode the signature covers token, timestamp and nonce, not the body: whoever sees one
@@ -12,7 +13,7 @@ export class PushReplayGuard {
 
   /** True when this signed query is new or comes with the body it first came with. */
   async accept(appid: string, timestamp: string, nonce: string, signature: string, body: Buffer): Promise<boolean> {
-    const key = `wxgate:push-nonce:${appid}:${timestamp}:${nonce}:${signature}`;
+    const key = redisKeys.pushNonce(appid, timestamp, nonce, signature);
     const digest = createHash('sha256').update(body).digest('base64');
     // The window is counted both ways from the timestamp, so remember it for twice the window.
     const stored = await this.redis.set(key, digest, 'EX', this.windowS * 2, 'NX', 'GET');

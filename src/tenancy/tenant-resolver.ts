@@ -1,5 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 import type { Logger } from '../kernel/log';
 import { SingleFlight } from '../cache/single-flight';
 import type { InvalidationBus } from '../cache/invalidation-bus';
@@ -7,8 +8,8 @@ import type { TenantRepository } from './tenant-repository';
 import type { TenantDoc } from './tenant-model';
 import type { Tenant } from './tenant';
 
-export const tenantCacheKey = (appid: string) => `wxgate:tenant:${appid}`;
-export const tenantGenKey = (appid: string) => `wxgate:tenant-gen:${appid}`;
+export const tenantCacheKey = redisKeys.tenant;
+export const tenantGenKey = redisKeys.tenantGen;
 
 const L2_TTL_S = 300;
 const NEGATIVE_TTL_S = 5;

@@ -5,7 +5,7 @@ import { jsonInput, parseBody } from '../http/http-input';
 import type { Clock } from '../kernel/clock';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
-import type { TokenManager } from '../token/token-manager';
+import type { TenantTokens } from '../token/tenant-tokens';
 import { secondsLeft } from '../token/token-record';
 
 const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).strict();
@@ -14,11 +14,11 @@ const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).s
  * The central token service ("中控服务器"): a tenant's other systems take the token from here and
  * report a token WeChat refused, so nobody else ever calls the token API and kicks the fleet's token.
  */
-export function tokenRoutes(tokens: TokenManager, keys: ServiceKeys, clock: Clock): Router<GatewayState> {
+export function tokenRoutes(tokens: TenantTokens, keys: ServiceKeys, clock: Clock): Router<GatewayState> {
   const router = new Router<GatewayState>({ prefix: '/:appid/access-token' });
   router.use(requireServiceKey(keys));
   router.get('/', async (ctx) => {
-    const rec = await tokens.getToken(tenantOf(ctx));
+    const rec = await tokens.get(tenantOf(ctx));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
   });

@@ -1,5 +1,6 @@
 import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 
 export type LockAttempt = { kind: 'acquired'; lock: Lock; key: string; value: string } | { kind: 'busy' } | { kind: 'unavailable'; error: Error };
 
@@ -18,7 +19,7 @@ export class TokenLock {
   }
 
   async tryAcquire(resource: string): Promise<LockAttempt> {
-    const key = `wxgate:lock:${resource}`;
+    const key = redisKeys.tokenLock(resource);
     try {
       const lock = await this.redlock.acquire([key], this.ttlMs);
       return { kind: 'acquired', lock, key, value: lock.value };

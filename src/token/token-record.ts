@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * One access token as the fleet shares it. Times are milliseconds of the injected clock.
  * - refreshAt: `expires_in - 300 s` after issue. From here on the token is treated as expiring and
@@ -39,12 +37,6 @@ export const isFresh = (r: TokenRecord, now: number): boolean => now < r.refresh
 export function secondsLeft(r: TokenRecord, now: number): number {
   const until = now < r.refreshAt ? r.refreshAt : r.expiresAt;
   return Math.max(1, Math.floor((until - now) / 1000));
-}
-
-/** Token cache key: includes a hash of the secret, so rotating the secret retires the old token. */
-export function tokenKey(appid: string, secret: string, mode: string): string {
-  const h = createHash('sha256').update(`${mode}:${secret}`).digest('hex').slice(0, 16);
-  return `wxgate:token:${appid}:${h}`;
 }
 
 export function parseRecord(raw: string | null): TokenRecord | null {

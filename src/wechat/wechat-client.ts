@@ -1,7 +1,7 @@
 import type { Method } from 'axios';
-import { AppError, WeChatApiError } from '../kernel/errors';
+import { AppError } from '../kernel/errors';
 import type { Tenant } from '../tenancy/tenant';
-import type { TokenManager } from '../token/token-manager';
+import type { AccessTokens } from '../contracts/access-tokens';
 import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../transport/wechat-http';
 import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from '../transport/errcodes';
 import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from '../transport/busy-retry';
@@ -19,7 +19,7 @@ export interface ApiCall {
 
 export interface WeChatClientDeps {
   http: WeChatHttp;
-  tokens: TokenManager;
+  tokens: AccessTokens;
   cooldowns: Cooldowns;
   defaultApiBase: string;
   sleep: (ms: number) => Promise<void>;
@@ -82,7 +82,7 @@ export class WeChatClient {
   async execute(api: string, call: ApiCall): Promise<WeChatResponse> {
     const { appid } = this.tenant;
     this.d.cooldowns.check(appid, api);
-    let token = await this.d.tokens.getToken(this.tenant);
+    let token = await this.d.tokens.get(this.tenant);
     let tokenRetried = false;
     for (let busy = 0; ; ) {
       const res = await this.send(api, call, token.accessToken);
@@ -128,5 +128,3 @@ export class WeChatClient {
     }
   }
 }
-
-export { WeChatApiError };

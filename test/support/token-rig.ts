@@ -5,7 +5,8 @@ import { InvalidationBus } from '../../src/cache/invalidation-bus';
 import { WeChatHttp } from '../../src/transport/wechat-http';
 import { Cooldowns } from '../../src/transport/cooldowns';
 import { WeChatClients } from '../../src/wechat/wechat-clients';
-import { TokenFetcher } from '../../src/token/token-fetcher';
+import { appSecretSources } from '../../src/token/sources/app-secret-token';
+import { TenantTokens } from '../../src/token/tenant-tokens';
 import { TokenManager } from '../../src/token/token-manager';
 
 /**
@@ -16,7 +17,7 @@ export interface TokenInstance {
   redis: Redis;
   subscriber: Redis;
   bus: InvalidationBus;
-  tokens: TokenManager;
+  tokens: TenantTokens;
   clients: WeChatClients;
   close(): Promise<void>;
 }
@@ -31,8 +32,8 @@ export async function tokenInstance(clock: ManualClock, redisUrl = process.env.R
   const http = new WeChatHttp(5000);
   const cooldowns = new Cooldowns(clock, bus, 300, 60);
   const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const fetcher = new TokenFetcher(http, 'http://127.0.0.1:9', cooldowns, realSleep);
-  const tokens = new TokenManager({ redis, bus, clock, log, fetcher, sleep: realSleep, pollMs: 5 });
+  const manager = new TokenManager({ redis, bus, clock, log, sleep: realSleep, pollMs: 5 });
+  const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: 'http://127.0.0.1:9', sleep: realSleep }));
   const clients = new WeChatClients({ http, tokens, cooldowns, defaultApiBase: 'http://127.0.0.1:9', sleep: realSleep });
   return {
     redis,
@@ -41,7 +42,7 @@ export async function tokenInstance(clock: ManualClock, redisUrl = process.env.R
     tokens,
     clients,
     async close() {
-      tokens.close();
+      manager.close();
       subscriber.disconnect();
       redis.disconnect();
     },

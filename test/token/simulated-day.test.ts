@@ -73,32 +73,32 @@ describe('token refresh through a simulated day', function () {
   it('WeChat down while the token is still valid: the valid token keeps being served, renewal retries', async () => {
     const tenant = asTenant(sbx.url, 'stable');
     sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
-    const first = await a.tokens.getToken(tenant);
+    const first = await a.tokens.get(tenant);
     clock.advance(6950 * 1000); // inside the renewal window, 250 s before the hard expiry
     sandbox.injectFault({ endpoint: '/cgi-bin/stable_token', errcode: -1, times: 100 });
     for (let i = 0; i < 20; i++) {
-      const t = await a.tokens.getToken(tenant);
+      const t = await a.tokens.get(tenant);
       expect(t.accessToken).to.equal(first.accessToken);
       await new Promise((res) => setTimeout(res, 5));
       clock.advance(2000);
     }
     sandbox.clearFaults();
     clock.advance(60_000);
-    await a.tokens.getToken(tenant);
+    await a.tokens.get(tenant);
     await new Promise((res) => setTimeout(res, 100));
-    const renewed = await a.tokens.getToken(tenant);
+    const renewed = await a.tokens.get(tenant);
     expect(renewed.accessToken).not.to.equal(first.accessToken);
   });
 
   it('callers never receive a token past its hard expiry', async () => {
     const tenant = asTenant(sbx.url, 'classic');
     sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
-    const first = await a.tokens.getToken(tenant);
+    const first = await a.tokens.get(tenant);
     sandbox.injectFault({ endpoint: '/cgi-bin/token', errcode: -1, times: 1000 });
     clock.advance((7200 - 59) * 1000);
     let err: unknown;
     try {
-      await a.tokens.getToken(tenant);
+      await a.tokens.get(tenant);
     } catch (e) {
       err = e;
     }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { isFresh, isUsable, makeRecord, secondsLeft, tokenKey } from '../../../src/token/token-record';
+import { isFresh, isUsable, makeRecord, secondsLeft } from '../../../src/token/token-record';
+import { appSecretTokenKey as tokenKey } from '../../../src/token/sources/app-secret-token';
 import { busyBackoffMs, MAX_BUSY_RETRIES } from '../../../src/transport/busy-retry';
 
 describe('token record math', () => {

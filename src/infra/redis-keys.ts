@@ -1,0 +1,37 @@
+/**
+ * Every Redis key and channel the gateway uses, in one place: a reader can see the whole layout
+ * (and what a FLUSHDB or an eviction takes away), and no two modules can pick the same name.
+ * Keys that a Lua script touches together are built here side by side, so that moving to Redis
+ * Cluster means adding one hash tag per family in this file only.
+ */
+const P = 'wxgate';
+
+export const redisKeys = {
+  /** Pub/sub channel of the invalidation bus (tenant, token and cool-down changes). */
+  invalidationChannel: `${P}:invalidate`,
+
+  /** Sealed L2 copy of a tenant document, and its generation (bumped on every change). */
+  tenant: (appid: string) => `${P}:tenant:${appid}`,
+  tenantGen: (appid: string) => `${P}:tenant-gen:${appid}`,
+
+  /** The fleet's record of one access token; `fingerprint` changes with the credential behind it. */
+  token: (owner: string, fingerprint: string) => `${P}:token:${owner}:${fingerprint}`,
+  /** The redlock resource guarding the fetch of one token (its key above). */
+  tokenLock: (tokenKey: string) => `${P}:lock:${tokenKey}`,
+
+  /** A user session, by the SHA-256 of its token (the token itself never reaches Redis). */
+  session: (tokenHash: string) => `${P}:session:${tokenHash}`,
+
+  /** A push already answered, by its dedup identity. */
+  pushDedup: (dedupKey: string) => `${P}:dedup:${dedupKey}`,
+  /** First use of a signed plain-mode push query. */
+  pushNonce: (appid: string, timestamp: string, nonce: string, signature: string) => `${P}:push-nonce:${appid}:${timestamp}:${nonce}:${signature}`,
+
+  /** Webhook delivery: the set of tenant streams, each tenant's stream, retry schedule and dead letters. */
+  deliveryStreams: `${P}:wh:streams`,
+  deliveryStream: (appid: string) => `${P}:wh:${appid}`,
+  deliveryRetries: (appid: string) => `${P}:wh-retry:${appid}`,
+  deliveryDead: (appid: string) => `${P}:wh-dead:${appid}`,
+  /** The consumer group every gateway's delivery worker joins on each tenant stream. */
+  deliveryGroup: `${P}-webhook`,
+} as const;

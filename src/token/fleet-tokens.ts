@@ -1,0 +1,98 @@
+import { AppError } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
+import type { Logger } from '../kernel/log';
+import type { Redis } from '../infra/redis';
+import type { InvalidationBus } from '../cache/invalidation-bus';
+import { TokenStore } from './token-store';
+import { TokenLock } from './token-lock';
+import type { AccessTokenSource } from './access-token-source';
+import type { TokenRecord } from './token-record';
+
+/** Needs-a-fetch predicate over the fleet's current record. */
+export type Want = (current: TokenRecord | null, now: number) => boolean;
+
+/** The fleet's answer, or the news that Redis cannot be reached (the caller then works alone). */
+export type FleetResult = { kind: 'record'; rec: TokenRecord } | { kind: 'unreachable'; error: Error };
+
+export interface FleetTokensOptions {
+  redis: Redis;
+  bus?: InvalidationBus;
+  clock: Clock;
+  log: Logger;
+  /** Real-time sleep used while waiting for another instance's fetch. */
+  sleep: (ms: number) => Promise<void>;
+  /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff). */
+  lockTtlMs: number;
+  /** How long a caller waits for another instance's fetch before giving up; longer than lockTtlMs. */
+  waitTimeoutMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * The fleet side of the token cache: L2 in Redis (the truth), one redlock lock per token key, and
+ * polling. An instance that loses the lock race never fetches: it polls L2 until the holder's token
+ * appears. The write that ends a fetch is fenced on the lock value, and announced on the bus so every
+ * instance drops its L1 copy.
+ */
+export class FleetTokens {
+  private readonly store: TokenStore;
+  private readonly lock: TokenLock;
+
+  constructor(private readonly o: FleetTokensOptions) {
+    this.store = new TokenStore(o.redis, o.clock);
+    this.lock = new TokenLock(o.redis, o.lockTtlMs);
+  }
+
+  /** The fleet's record; throws when Redis cannot be read. */
+  read(key: string): Promise<TokenRecord | null> {
+    return this.store.get(key);
+  }
+
+  /**
+   * Returns the fleet's record when `want` says it will do; otherwise fetches with `fetch` while
+   * holding the key's lock (dropping `failedToken` first), or waits for the holder's result.
+   */
+  async fetchUnderLock(source: AccessTokenSource, want: Want, fetch: () => Promise<TokenRecord>, failedToken?: string): Promise<FleetResult> {
+    const { key } = source;
+    const deadline = Date.now() + (this.o.waitTimeoutMs ?? this.o.lockTtlMs + 2000);
+    for (;;) {
+      const attempt = await this.lock.tryAcquire(key);
+      // Fetch alone only when Redis is really unreachable; a lock that merely failed (OOM,
+      // READONLY) must not turn every instance into its own token fetcher.
+      if (attempt.kind === 'unavailable' && this.o.redis.status !== 'ready') return { kind: 'unreachable', error: attempt.error };
+      if (attempt.kind === 'acquired') {
+        try {
+          let cur: TokenRecord | null;
+          try {
+            cur = await this.store.get(key);
+          } catch (err) {
+            return { kind: 'unreachable', error: err as Error };
+          }
+          if (cur && !want(cur, this.o.clock.now())) return { kind: 'record', rec: cur };
+          if (failedToken) await this.store.deleteIfToken(key, failedToken).catch(() => undefined);
+          const rec = await fetch();
+          const written = await this.store.setUnderLock(key, rec, attempt).catch(() => false);
+          // Every instance drops its L1 copy and re-reads L2 on its next call.
+          if (written) void this.o.bus?.publish({ kind: 'token', appid: source.owner, ref: key });
+          else this.o.log.warn({ appid: source.owner }, 'token fetched but not shared: the lock expired or Redis refused the write');
+          // The token is good whatever happened to the write; callers get it either way.
+          return { kind: 'record', rec };
+        } finally {
+          await this.lock.release(attempt.lock);
+        }
+      }
+      // Someone else holds the lock: wait for their result rather than fetching ourselves.
+      await this.o.sleep(this.o.pollMs ?? 25);
+      let cur: TokenRecord | null;
+      try {
+        cur = await this.store.get(key);
+      } catch (err) {
+        return { kind: 'unreachable', error: err as Error };
+      }
+      if (cur && !want(cur, this.o.clock.now())) return { kind: 'record', rec: cur };
+      if (Date.now() > deadline) {
+        throw new AppError(503, 'TOKEN_UNAVAILABLE', `timed out waiting for ${source.owner}'s access token`);
+      }
+    }
+  }
+}
