@@ -7,8 +7,10 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
-COPY test ./test
-RUN npm run build
+# The image runs the gateway and the tenants CLI only: the WeChat sandbox and the dev stack
+# (src/sandbox, src/devstack) are compiled here but never copied into the runtime stage. A lint
+# rule keeps production code from importing them, so nothing in the image can need them.
+RUN npm run build && rm -rf dist/src/sandbox dist/src/devstack
 
 # Runtime stage: production dependencies and compiled code only, as a non-root user.
 FROM node:20-bookworm-slim AS runtime

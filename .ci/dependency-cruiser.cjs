@@ -2,10 +2,12 @@
  * Layer rules for wxgate's src/ (run by `npm run lint:layers`, from the repo root).
  *
  * Layers, lowest to highest. A module may import its own layer and the layers below it, never above:
- *   0  src/kernel/                   errors, clock, log, config, small pure helpers, the Feature contract
+ *   0  src/kernel/                   errors, clock, log, config, timers, small pure helpers
  *   1  src/infra/, src/cache/        Redis/Mongo connections, the Redis key catalogue, caches
- *   2  src/http/, src/transport/     Koa context, error handler, body input; HTTP edge to WeChat
+ *   2  src/http/, src/transport/,    Koa context, error handler, body input; HTTP edge to WeChat;
+ *      src/protocol/                 WeChat's pure wire protocol (push signatures and cipher)
  *   3  src/tenancy/
+ *   3b src/contracts/                the seams features and services plug into (Feature, AccessTokens)
  *   4  services: src/token/, src/wechat/, src/auth/, src/ops/, src/delivery/
  *   5  features: src/tenant-info/, src/token-service/, src/passthrough/, src/portal/, src/users/, src/miniapp/
  *   6  src/admin/
@@ -19,8 +21,9 @@
 // Path regexes per layer. Each ends in '/' (or '$' for a file), so 'token/' never matches 'token-service/'.
 const KERNEL = '^src/kernel/';
 const L1 = '^src/(infra|cache)/';
-const L2 = '^src/(http|transport)/';
+const L2 = '^src/(http|transport|protocol)/';
 const L3 = '^src/tenancy/';
+const CONTRACTS = '^src/contracts/';
 const SERVICES = '^src/(token|wechat|auth|ops|delivery)/';
 const FEATURES = '^src/(tenant-info|token-service|passthrough|portal|users|miniapp)/';
 const ADMIN = '^src/admin/';
@@ -41,7 +44,7 @@ module.exports = {
         '(infra, cache, http, transport, tenancy, services, features, admin, composition, main.ts).',
       severity: 'error',
       from: { path: KERNEL },
-      to: { path: above(L1, L2, L3, SERVICES, FEATURES, ADMIN, COMPOSITION) },
+      to: { path: above(L1, L2, L3, CONTRACTS, SERVICES, FEATURES, ADMIN, COMPOSITION) },
     },
     {
       name: 'infra-below-http',
@@ -50,7 +53,7 @@ module.exports = {
         'above and may import only src/kernel.',
       severity: 'error',
       from: { path: L1 },
-      to: { path: above(L2, L3, SERVICES, FEATURES, ADMIN, COMPOSITION) },
+      to: { path: above(L2, L3, CONTRACTS, SERVICES, FEATURES, ADMIN, COMPOSITION) },
     },
     {
       name: 'http-below-tenancy',
@@ -59,7 +62,7 @@ module.exports = {
         'of tenants, services, features, admin or the composition root.',
       severity: 'error',
       from: { path: L2 },
-      to: { path: above(L3, SERVICES, FEATURES, ADMIN, COMPOSITION) },
+      to: { path: above(L3, CONTRACTS, SERVICES, FEATURES, ADMIN, COMPOSITION) },
     },
     {
       name: 'tenancy-below-services',
@@ -68,6 +71,15 @@ module.exports = {
         'and features depend on tenancy, not the other way round.',
       severity: 'error',
       from: { path: L3 },
+      to: { path: above(CONTRACTS, SERVICES, FEATURES, ADMIN, COMPOSITION) },
+    },
+    {
+      name: 'contracts-below-services',
+      comment:
+        'src/contracts (layer 3b) holds the interfaces services and features meet through; an interface that ' +
+        'imported an implementation would tie the seam to one side.',
+      severity: 'error',
+      from: { path: CONTRACTS },
       to: { path: above(SERVICES, FEATURES, ADMIN, COMPOSITION) },
     },
     {
@@ -141,11 +153,12 @@ module.exports = {
     {
       name: 'sandbox-is-standalone',
       comment:
-        'src/sandbox is a stand-alone fake WeChat: it may import only src/kernel (and itself), so it never ' +
-        'borrows the gateway code it is meant to test against.',
+        'src/sandbox is a stand-alone fake WeChat: it may import only src/kernel and src/protocol (WeChat\'s ' +
+        'own signature and cipher, checked against the official vectors), never the gateway code it is meant ' +
+        'to test against.',
       severity: 'error',
       from: { path: '^src/sandbox/' },
-      to: { path: '^src/', pathNot: '^src/(kernel|sandbox)/' },
+      to: { path: '^src/', pathNot: '^src/(kernel|protocol|sandbox)/' },
     },
 
     // ---- general hygiene -----------------------------------------------------------------------

@@ -5,7 +5,8 @@ import { connectMongo } from '../../src/infra/mongo';
 import { SecretBox } from '../../src/tenancy/secret-box';
 import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { ServiceKeys } from '../../src/auth/service-keys';
-import type { TenantDefinition } from '../../src/tenancy/tenant-file';
+import type { TenantFileContent } from '../../src/devstack/demo-tenant';
+import { parseTenantDefinition, tenantSections } from '../../src/composition/features';
 
 export type BenchStores = Awaited<ReturnType<typeof benchStores>>;
 
@@ -35,8 +36,8 @@ export async function benchStores(): Promise<{ mongoUri: string; redisUrl: strin
 }
 
 /** A benchmark tenant with fresh random credentials (overridable), and optionally a service key. */
-export async function seedTenant(stores: BenchStores, def: Partial<TenantDefinition> & { appid: string }, withKey = false): Promise<{ tenant: TenantDefinition; key?: string }> {
-  const tenant: TenantDefinition = {
+export async function seedTenant(stores: BenchStores, def: Partial<TenantFileContent> & { appid: string }, withKey = false): Promise<{ tenant: TenantFileContent; key?: string }> {
+  const tenant: TenantFileContent = {
     name: 'bench',
     secret: randomBytes(16).toString('hex'),
     token: 'benchtoken',
@@ -49,9 +50,9 @@ export async function seedTenant(stores: BenchStores, def: Partial<TenantDefinit
   };
   const conn = await connectMongo(stores.mongoUri);
   try {
-    const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey));
+    const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey), tenantSections);
     await repo.ensureIndexes();
-    await repo.upsert(tenant);
+    await repo.upsert(parseTenantDefinition(tenant, 'bench tenant'));
     if (!withKey) return { tenant };
     const keys = new ServiceKeys(conn);
     try {

@@ -8,7 +8,7 @@ import { Cooldowns } from '../../src/transport/cooldowns';
 import { appSecretSources } from '../../src/token/sources/app-secret-token';
 import { TenantTokens } from '../../src/token/tenant-tokens';
 import { TokenManager } from '../../src/token/token-manager';
-import { sleep } from '../../src/transport/busy-retry';
+import { sleep } from '../../src/kernel/timers';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';

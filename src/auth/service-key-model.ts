@@ -8,7 +8,6 @@ export interface ServiceKeyDoc {
   hash: string;
   createdAt: Date;
   revokedAt?: Date;
-  lastUsedAt?: Date;
 }
 
 const schema = new Schema<ServiceKeyDoc>(
@@ -19,7 +18,6 @@ const schema = new Schema<ServiceKeyDoc>(
     hash: { type: String, required: true },
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date },
-    lastUsedAt: { type: Date },
   },
   { collection: 'service_keys', versionKey: false },
 );

@@ -1,5 +1,6 @@
 import { AppError } from '../kernel/errors';
-import { tenantOf, type GatewayContext, type GatewayMiddleware } from '../http/context';
+import { type GatewayContext, type GatewayMiddleware } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { bearerOf } from './admin-auth';
 import { isServiceKeyShaped, type ServiceKeys } from './service-keys';
 import { authenticateServiceKey } from './service-key-auth';

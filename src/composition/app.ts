@@ -8,8 +8,20 @@ import { legacyPortalPath, resolveTenant } from '../tenancy/tenant-middleware';
 import type { TenantResolver } from '../tenancy/tenant-resolver';
 import type { Metrics } from '../ops/metrics';
 
-/** Top-level path segments that belong to the gateway itself, not to a tenant. */
-export const RESERVED_PATHS: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics', 'admin', 'favicon.ico']);
+/**
+ * Top-level path segments that belong to the gateway itself, not to a tenant: the first literal
+ * segment of every system route, so a new system route is reserved without a list to keep.
+ */
+export function reservedPaths(systemRoutes: Router<GatewayState>[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const r of systemRoutes) {
+    for (const layer of r.stack) {
+      const first = typeof layer.path === 'string' ? /^\/([^/:(*{]+)/.exec(layer.path)?.[1] : undefined;
+      if (first) out.add(first);
+    }
+  }
+  return out;
+}
 
 export interface AppParts {
   log: Logger;
@@ -35,7 +47,7 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   app.use(legacyPortalPath());
   const system = merged(parts.systemRoutes);
   app.use(system.routes()).use(system.allowedMethods());
-  app.use(resolveTenant(parts.resolver, RESERVED_PATHS));
+  app.use(resolveTenant(parts.resolver, reservedPaths(parts.systemRoutes)));
   const tenant = merged(parts.tenantRoutes);
   app.use(tenant.routes()).use(tenant.allowedMethods());
   return app;

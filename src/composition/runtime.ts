@@ -3,40 +3,38 @@ import type { Connection } from 'mongoose';
 import type Koa from 'koa';
 import type { Config } from '../kernel/config';
 import { createAccessLogger, type Logger } from '../kernel/log';
+import { systemClock, type Clock } from '../kernel/clock';
+import { sleep, withTimeout } from '../kernel/timers';
 import type { GatewayState } from '../http/context';
-import { buildApp } from './app';
 import { createRedis, connectRedis, type Redis } from '../infra/redis';
-import { connectMongo, pingMongo, withTimeout } from '../infra/mongo';
+import { connectMongo, pingMongo } from '../infra/mongo';
 import { InvalidationBus } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
 import { TenantResolver } from '../tenancy/tenant-resolver';
-import { tenantRoutes } from '../tenant-info/tenant-info-routes';
+import { WeChatHttp } from '../transport/wechat-http';
+import { Cooldowns } from '../transport/cooldowns';
+import { TokenManager } from '../token/token-manager';
+import { TenantTokens } from '../token/tenant-tokens';
+import { appSecretSources } from '../token/sources/app-secret-token';
+import { WeChatClients } from '../wechat/wechat-clients';
+import { ServiceKeys } from '../auth/service-keys';
+import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
 import { adminRoutes } from '../admin/admin-routes';
-import { systemClock, type Clock } from '../kernel/clock';
-import { ServiceKeys } from '../auth/service-keys';
-import { WeChatHttp } from '../transport/wechat-http';
-import { Cooldowns } from '../transport/cooldowns';
-import { WeChatClients } from '../wechat/wechat-clients';
-import { sleep } from '../transport/busy-retry';
-import { appSecretSources } from '../token/sources/app-secret-token';
-import { TenantTokens } from '../token/tenant-tokens';
-import { TokenManager } from '../token/token-manager';
-import { tokenRoutes } from '../token-service/token-routes';
-import { passthroughRoutes } from '../passthrough/passthrough-routes';
-import type { Feature, FeatureDeps } from '../contracts/feature';
-import { usersFeature } from '../users/users-feature';
-import { miniappFeature } from '../miniapp/miniapp-feature';
-import { portalFeature } from '../portal/portal-feature';
+import type { Feature } from '../contracts/feature';
+import { buildApp } from './app';
+import { FEATURES, tenantSections } from './features';
+import type { Services } from './services';
 
 /** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
 const TOKEN_REFRESH_SCAN_MS = 15_000;
 
 /**
- * The composition root: connects the outside world (MongoDB, Redis) and wires every module with
- * its dependencies. Nothing else in src/ opens connections.
+ * The composition root: the only place that opens connections (MongoDB, three Redis connections:
+ * commands, pub/sub, blocking reads) and builds the shared services; every feature in FEATURES is
+ * created from them.
  */
 export interface Runtime {
   config: Config;
@@ -44,6 +42,7 @@ export interface Runtime {
   app: Koa<GatewayState>;
   redis: Redis;
   mongo: Connection;
+  tenants: TenantRepository;
   close(): Promise<void>;
 }
 
@@ -55,14 +54,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const clock = opts.clock ?? systemClock;
   const redis = createRedis(config.REDIS_URL, log, 'main');
   const subscriber = createRedis(config.REDIS_URL, log, 'subscriber');
+  const redisBlocking = createRedis(config.REDIS_URL, log, 'webhook-worker', { commandTimeoutMs: 10_000 });
   const mongo = await connectMongo(config.MONGODB_URI);
-  await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
+  await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(redisBlocking)]);
 
   const box = new SecretBox(config.SECRETS_KEY);
   const bus = new InvalidationBus(redis, subscriber, log);
-  const repo = new TenantRepository(mongo, box);
-  await repo.ensureIndexes();
-  const resolver = new TenantResolver(repo, redis, bus, log, config.TENANT_CACHE_TTL_S);
+  const tenants = new TenantRepository(mongo, box, tenantSections);
+  await tenants.ensureIndexes();
+  const resolver = new TenantResolver(tenants, redis, bus, log, config.TENANT_CACHE_TTL_S);
   await bus.start();
 
   const metrics = new Metrics(true);
@@ -89,8 +89,24 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
   });
-  const deps: FeatureDeps = { config, log, clock, redis, mongo, bus, box, keys, clients, resolver };
-  const features: Feature[] = await Promise.all([portalFeature(deps), usersFeature(deps), miniappFeature(deps)]);
+  const services: Services = {
+    config,
+    log,
+    clock,
+    redis,
+    redisBlocking,
+    mongo,
+    bus,
+    box,
+    resolver,
+    keys,
+    sessions: new SessionStore(redis, config.SESSION_TTL_S),
+    tokens,
+    clients,
+  };
+  const features: Feature[] = [];
+  for (const f of FEATURES) features.push(await f.create(services));
+
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
   const app = buildApp({
@@ -106,9 +122,9 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         },
       }),
       metrics.routes(),
-      adminRoutes(config.ADMIN_TOKEN, repo),
+      adminRoutes(config.ADMIN_TOKEN, tenants),
     ],
-    tenantRoutes: [tenantRoutes(), tokenRoutes(tokens, keys, clock), passthroughRoutes(keys, clients), ...features.flatMap((f) => f.routes)],
+    tenantRoutes: features.flatMap((f) => f.routes ?? []),
   });
 
   for (const f of features) await f.start?.();
@@ -119,6 +135,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     app,
     redis,
     mongo,
+    tenants,
     async close() {
       clearInterval(refreshTimer);
       for (const f of features) await f.stop?.();
@@ -126,6 +143,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       keys.close();
       resolver.close();
       subscriber.disconnect();
+      redisBlocking.disconnect();
       await redis.quit().catch(() => redis.disconnect());
       await mongo.close();
     },

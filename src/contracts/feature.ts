@@ -1,31 +1,22 @@
-import type { Connection } from 'mongoose';
-import type { Config } from '../kernel/config';
-import type { Logger } from '../kernel/log';
-import type { Clock } from '../kernel/clock';
-import type { Redis } from '../infra/redis';
-import type { SecretBox } from '../tenancy/secret-box';
-import type { ServiceKeys } from '../auth/service-keys';
-import type { WeChatClients } from '../wechat/wechat-clients';
-import type { InvalidationBus } from '../cache/invalidation-bus';
-import type { TenantResolver } from '../tenancy/tenant-resolver';
+import type Router from '@koa/router';
+import type { GatewayState } from '../http/context';
+import type { TenantSection } from '../tenancy/tenant-section';
 
-/** What a feature's routes may depend on; built once by the runtime (the composition root). */
-export interface FeatureDeps {
-  config: Config;
-  log: Logger;
-  clock: Clock;
-  redis: Redis;
-  mongo: Connection;
-  bus: InvalidationBus;
-  box: SecretBox;
-  keys: ServiceKeys;
-  clients: WeChatClients;
-  resolver: TenantResolver;
-}
-
-/** A feature: routes under /:appid, plus anything it must start and stop with the process. */
+/** A feature once created: its routes under /:appid, and what it must start and stop with the process. */
 export interface Feature {
-  routes: import('@koa/router').default<import('../http/context').GatewayState>[];
+  routes?: Router<GatewayState>[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
+}
+
+/**
+ * How a feature plugs into the gateway: a name, the tenant-file section it adds (if any), and a
+ * factory that receives only what the feature declares it needs (`N`, a subset of the services the
+ * composition root builds). The composition root lists the modules; it checks at compile time that
+ * it can give each one what it asks for.
+ */
+export interface FeatureModule<N> {
+  readonly name: string;
+  readonly sections?: readonly TenantSection[];
+  readonly create: (needs: N) => Feature | Promise<Feature>;
 }

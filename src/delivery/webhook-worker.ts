@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import type { Redis } from '../infra/redis';
 import type { Logger } from '../kernel/log';
+import type { Clock } from '../kernel/clock';
 import type { Tenant } from '../tenancy/tenant';
+import { webhookSection } from './webhook-section';
 import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
 import { signDelivery } from './webhook-signing';
 
@@ -16,6 +18,8 @@ export interface WebhookWorkerOptions {
   blocking: Redis;
   resolveTenant: (appid: string) => Promise<Tenant | null>;
   log: Logger;
+  /** Time of deliveries: signatures, retry schedule, dead-letter stamps. The loop's own pacing is real time. */
+  clock: Clock;
   maxAttempts: number;
   timeoutMs: number;
   retryBaseMs: number;
@@ -98,15 +102,15 @@ export class WebhookWorker {
   }
 
   private async tick(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastDiscover >= DISCOVER_EVERY_MS) {
+    const paceNow = Date.now();
+    if (paceNow - this.lastDiscover >= DISCOVER_EVERY_MS) {
       await this.discover();
-      this.lastDiscover = now;
+      this.lastDiscover = paceNow;
     }
-    for (const appid of this.known) await this.o.redis.eval(PROMOTE_DUE, 2, retryKey(appid), streamKey(appid), String(now));
-    if (now - this.lastReclaim >= RECLAIM_EVERY_MS) {
+    await this.promoteDue();
+    if (paceNow - this.lastReclaim >= RECLAIM_EVERY_MS) {
       await this.reclaim();
-      this.lastReclaim = now;
+      this.lastReclaim = paceNow;
     }
     const capacity = (this.o.concurrency ?? 16) - this.inFlight.size;
     if (this.known.size === 0 || capacity <= 0) {
@@ -118,6 +122,12 @@ export class WebhookWorker {
       'GROUP', GROUP, this.consumer, 'COUNT', capacity, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...keys.map(() => '>'),
     )) as [string, [string, string[]][]][] | null;
     for (const [stream, entries] of res ?? []) for (const [id, fields] of entries) this.dispatch(appidOfStream(stream), id, fields);
+  }
+
+  /** Moves every retry that is due by the clock back into its stream. */
+  async promoteDue(): Promise<void> {
+    const now = this.o.clock.now();
+    for (const appid of this.known) await this.o.redis.eval(PROMOTE_DUE, 2, retryKey(appid), streamKey(appid), String(now));
   }
 
   private async discover(): Promise<void> {
@@ -159,20 +169,21 @@ export class WebhookWorker {
       return;
     }
     const tenant = await this.o.resolveTenant(d.appid);
+    const webhook = tenant ? webhookSection.of(tenant).webhook : undefined;
     const attempt = d.attempts + 1;
     let error: string;
-    if (!tenant?.webhook) {
+    if (!webhook) {
       error = 'tenant has no webhook';
     } else {
-      const body = `{"deliveryId":${JSON.stringify(d.deliveryId)},"appid":${JSON.stringify(d.appid)},"attempt":${attempt},"message":${d.message}}`;
-      const timestamp = String(Math.floor(Date.now() / 1000));
+      const body = deliveryBody(d, attempt);
+      const timestamp = String(Math.floor(this.o.clock.now() / 1000));
       try {
-        const res = await this.httpClient.post(tenant.webhook.url, body, {
+        const res = await this.httpClient.post(webhook.url, body, {
           headers: {
             'content-type': 'application/json',
             'x-wxgate-delivery': d.deliveryId,
             'x-wxgate-timestamp': timestamp,
-            'x-wxgate-signature': signDelivery(tenant.webhook.secret, timestamp, body),
+            'x-wxgate-signature': signDelivery(webhook.secret, timestamp, body),
             'x-wxgate-attempt': String(attempt),
           },
         });
@@ -191,13 +202,12 @@ export class WebhookWorker {
   private async fail(id: string, d: QueuedDelivery, attempt: number, error: string): Promise<void> {
     const tx = this.o.redis.multi();
     if (attempt >= this.o.maxAttempts || error === 'tenant has no webhook') {
-      tx.xadd(deadKey(d.appid), '*', ...toFields({ ...d, attempts: attempt }, { lastError: error, deadAt: String(Date.now()) }));
+      tx.xadd(deadKey(d.appid), '*', ...toFields({ ...d, attempts: attempt }, { lastError: error, deadAt: String(this.o.clock.now()) }));
       this.o.log.warn({ appid: d.appid, deliveryId: d.deliveryId, attempts: attempt, error }, 'webhook delivery dead-lettered');
     } else {
-      const delay = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** (attempt - 1));
-      const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+      const delay = retryDelayMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs);
       const { deliveryId, appid, message, receivedAt } = d;
-      tx.zadd(retryKey(d.appid), Date.now() + jittered, JSON.stringify({ deliveryId, appid, message, receivedAt, attempts: attempt, lastError: error }));
+      tx.zadd(retryKey(d.appid), this.o.clock.now() + delay, JSON.stringify({ deliveryId, appid, message, receivedAt, attempts: attempt, lastError: error }));
     }
     await this.checked(tx.xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id));
   }
@@ -208,4 +218,15 @@ export class WebhookWorker {
     const failed = res?.find(([err]) => err);
     if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
   }
+}
+
+/** The JSON a webhook receives; `message` is already JSON and is embedded as it was queued. */
+export function deliveryBody(d: QueuedDelivery, attempt: number): string {
+  return `{"deliveryId":${JSON.stringify(d.deliveryId)},"appid":${JSON.stringify(d.appid)},"attempt":${attempt},"message":${d.message}}`;
+}
+
+/** Exponential backoff after the `attempt`-th failure, capped, with ±20 % jitter so retries spread. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(delay * (0.8 + random() * 0.4));
 }

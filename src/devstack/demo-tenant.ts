@@ -1,4 +1,20 @@
-import type { TenantDefinition } from '../tenancy/tenant-file';
+/**
+ * A tenant file's content as the dev tools write it (README "Tenant file"): the gateway validates it
+ * like any file before storing it.
+ */
+export interface TenantFileContent {
+  appid: string;
+  name: string;
+  secret: string;
+  token: string;
+  aesKey: string;
+  msgFormat: 'json' | 'xml';
+  tokenMode: 'stable' | 'classic';
+  status: 'active' | 'disabled';
+  apiBase?: string;
+  webhook?: { url: string; secret: string };
+  rules: unknown[];
+}
 
 /**
  * The tenant `npm run sandbox` creates: tenants/example.json's appid with fixed, public demo
@@ -6,7 +22,7 @@ import type { TenantDefinition } from '../tenancy/tenant-file';
  */
 export const DEMO_APPID = 'wx0123456789abcdef';
 
-export function demoTenant(apiBase: string): TenantDefinition {
+export function demoTenant(apiBase: string): TenantFileContent {
   return {
     appid: DEMO_APPID,
     name: 'Demo shop',

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { withTimeout } from '../kernel/timers';
 
 /** One mongoose connection per process; created explicitly, never at import time. */
 export async function connectMongo(uri: string): Promise<Connection> {
@@ -15,14 +16,4 @@ export async function pingMongo(conn: Connection, timeoutMs = 1000): Promise<voi
   const db = conn.db;
   if (!db || conn.readyState !== 1) throw new Error('mongodb not connected');
   await withTimeout(db.command({ ping: 1 }), timeoutMs, 'mongodb ping timed out');
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]);
 }

@@ -51,6 +51,3 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>): AppError =>
-  new AppError(400, code, message, { details });

@@ -1,10 +1,17 @@
-import type { Feature, FeatureDeps } from '../contracts/feature';
-import { SessionStore } from '../auth/session-store';
+import type { FeatureModule } from '../contracts/feature';
+import type { ServiceKeys } from '../auth/service-keys';
+import type { SessionStore } from '../auth/session-store';
+import type { WeChatClients } from '../wechat/wechat-clients';
 import { miniappRoutes } from './miniapp-routes';
 
-/** Mini-program API endpoints: wxacode, messages, content security, media, links. */
-export async function miniappFeature(deps: FeatureDeps): Promise<Feature> {
-  // Sessions are stateless to read (Redis holds them), so this feature keeps its own handle.
-  const sessions = new SessionStore(deps.redis, deps.config.SESSION_TTL_S);
-  return { routes: [miniappRoutes({ clients: deps.clients, keys: deps.keys, sessions })] };
+export interface MiniappNeeds {
+  clients: WeChatClients;
+  keys: ServiceKeys;
+  sessions: SessionStore;
 }
+
+/** Mini-program API endpoints: wxacode, messages, content security, media, links. */
+export const miniappFeature: FeatureModule<MiniappNeeds> = {
+  name: 'miniapp',
+  create: (n) => ({ routes: [miniappRoutes({ clients: n.clients, keys: n.keys, sessions: n.sessions })] }),
+};

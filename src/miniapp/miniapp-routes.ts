@@ -1,5 +1,6 @@
 import Router from '@koa/router';
-import { tenantOf, type GatewayState } from '../http/context';
+import { type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';

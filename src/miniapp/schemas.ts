@@ -4,6 +4,7 @@
  * that a typo is a clear 400 instead of a silently ignored option.
  */
 import { z } from 'zod';
+import { customerMessageSchema } from '../wechat/customer-message';
 
 export const OPENID = z
   .string()
@@ -56,39 +57,13 @@ export const subscribeBody = z.strictObject({
   lang: z.enum(['zh_CN', 'en_US', 'zh_HK', 'zh_TW']).optional(),
 });
 
-const HTTP_URL = z
-  .string()
-  .max(2048)
-  .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL');
 const MEDIA_ID = z
   .string()
   .min(1)
   .max(256)
   .regex(/^[A-Za-z0-9_-]+$/, 'is not a media id');
 
-export const customerBody = z.discriminatedUnion('msgtype', [
-  z.strictObject({ touser: OPENID, msgtype: z.literal('text'), text: z.strictObject({ content: z.string().min(1).max(2048) }) }),
-  z.strictObject({ touser: OPENID, msgtype: z.literal('image'), image: z.strictObject({ media_id: MEDIA_ID }) }),
-  z.strictObject({
-    touser: OPENID,
-    msgtype: z.literal('link'),
-    link: z.strictObject({
-      title: z.string().min(1).max(256),
-      description: z.string().min(1).max(1024),
-      url: HTTP_URL,
-      thumb_url: HTTP_URL,
-    }),
-  }),
-  z.strictObject({
-    touser: OPENID,
-    msgtype: z.literal('miniprogrampage'),
-    miniprogrampage: z.strictObject({
-      title: z.string().min(1).max(256),
-      pagepath: z.string().min(1).max(1024),
-      thumb_media_id: MEDIA_ID,
-    }),
-  }),
-]);
+export const customerBody = customerMessageSchema({ touser: OPENID });
 
 /** msg_sec_check v2 scenes: 1 profile, 2 comment, 3 forum, 4 social log. */
 export const DEFAULT_TEXT_CHECK_SCENE = 1;

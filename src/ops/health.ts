@@ -9,6 +9,10 @@ export type Probe = () => Promise<void>;
  */
 export function healthRoutes(probes: Record<string, Probe>): Router<GatewayState> {
   const router = new Router<GatewayState>();
+  // Browsers ask for it; without a route it would be taken for an appid.
+  router.get('/favicon.ico', (ctx) => {
+    ctx.status = 204;
+  });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

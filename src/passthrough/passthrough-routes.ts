@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
-import { tenantOf, type GatewayContext, type GatewayState } from '../http/context';
+import { type GatewayContext, type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { readRawBody } from '../http/raw-body';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
@@ -50,7 +51,7 @@ async function forward(ctx: GatewayContext, clients: WeChatClients): Promise<voi
     ...(body && body.length ? { body } : {}),
     ...(contentType && body?.length ? { headers: { 'content-type': contentType } } : {}),
   });
-  ctx.status = res.status === 200 ? 200 : res.status;
+  ctx.status = res.status;
   if (res.kind === 'json') {
     ctx.type = 'application/json';
     ctx.body = res.raw;

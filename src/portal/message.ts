@@ -4,6 +4,7 @@
  * their fields stay in `raw`, so they can still be forwarded to the tenant's webhook.
  */
 import { AppError } from '../kernel/errors';
+import { isRecord } from '../kernel/records';
 
 /** The message types WeChat documents; other values are passed through as they are. */
 export type KnownMsgType =
@@ -119,9 +120,6 @@ function num(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function requiredText(fields: Record<string, unknown>, name: string): string {
   const v = text(fields[name]);

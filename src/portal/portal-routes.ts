@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
-import { tenantOf, type GatewayContext, type GatewayState } from '../http/context';
+import { type GatewayContext, type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { readRawBody } from '../http/raw-body';
 import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Tenant } from '../tenancy/tenant';
 import type { WeChatClients } from '../wechat/wechat-clients';
+import { sendCustomerMessage } from '../wechat/mp-api';
+import { webhookSection } from '../delivery/webhook-section';
+import { portalSection, type PortalSettings } from './portal-section';
 import { openPushRequest, verifyEcho, type PushQuery } from './push-request';
 import { dedupKey, type PushMessage } from './message';
 import { planActions, type CustomerMessage } from './rules';
@@ -34,8 +38,8 @@ export interface PortalOptions {
 export function portalRoutes(o: PortalOptions): Router<GatewayState> {
   const router = new Router<GatewayState>();
   router.get('/:appid/portal', (ctx) => {
-    const tenant = tenantOf(ctx);
-    const echo = verifyEcho(pushQuery(ctx), tenant.token, nowS(o.clock), o.timestampWindowS);
+    const { token } = portalSection.of(tenantOf(ctx));
+    const echo = verifyEcho(pushQuery(ctx), token, nowS(o.clock), o.timestampWindowS);
     ctx.type = 'text/plain';
     ctx.body = echo;
   });
@@ -57,9 +61,11 @@ const nowS = (clock: Clock) => Math.floor(clock.now() / 1000);
 
 async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> {
   const tenant = tenantOf(ctx);
+  const settings = portalSection.of(tenant);
+  const { webhook } = webhookSection.of(tenant);
   const query = pushQuery(ctx);
   const body = await readRawBody(ctx, o.maxBodyBytes);
-  const opened = openPushRequest(tenant, query, body, ctx.get('content-type') || undefined, nowS(o.clock), o.timestampWindowS);
+  const opened = openPushRequest({ appid: tenant.appid, token: settings.token, aesKey: settings.aesKey }, query, body, ctx.get('content-type') || undefined, nowS(o.clock), o.timestampWindowS);
   const { msg } = opened;
   // Encrypted pushes are signed over their content; plain ones only over the query.
   if (!opened.encrypted) {
@@ -68,29 +74,29 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   }
   // Rules and the reply are pure: decided before the push is claimed, so claiming, queueing and
   // storing the answer for retries happen in one atomic step.
-  const plan = planActions(tenant.rules, msg);
+  const plan = planActions(settings.rules, msg);
   if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
   const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
   const outcome = await dependency(() =>
-    o.intake.accept(dedupKey(msg), plainReply, tenant.webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined),
+    o.intake.accept(dedupKey(msg), plainReply, webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined),
   );
   if (outcome.kind === 'duplicate') {
     ctx.state.log.info({ msgType: msg.msgType }, 'duplicate push answered without processing');
-    respond(ctx, tenant, opened.format, opened.encrypted, outcome.reply, o.clock);
+    respond(ctx, tenant.appid, settings, opened.format, opened.encrypted, outcome.reply, o.clock);
     return;
   }
-  respond(ctx, tenant, opened.format, opened.encrypted, plainReply, o.clock);
+  respond(ctx, tenant.appid, settings, opened.format, opened.encrypted, plainReply, o.clock);
   if (plan.customerMessages.length) sendCustomerMessages(o, tenant, msg, plan.customerMessages, ctx.state.log);
 }
 
-function respond(ctx: GatewayContext, tenant: Tenant, format: PushFormat, encrypted: boolean, plainReply: string | null, clock: Clock): void {
+function respond(ctx: GatewayContext, appid: string, settings: PortalSettings, format: PushFormat, encrypted: boolean, plainReply: string | null, clock: Clock): void {
   if (plainReply === null) {
     ctx.type = 'text/plain';
     ctx.body = 'success';
     return;
   }
   const out = encrypted
-    ? encryptReply(aesKeyFromEncodingKey(tenant.aesKey), tenant.token, tenant.appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0)))
+    ? encryptReply(aesKeyFromEncodingKey(settings.aesKey), settings.token, appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0)))
     : plainReply;
   ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
   ctx.body = out;
@@ -108,7 +114,7 @@ async function dependency<T>(fn: () => Promise<T>): Promise<T> {
 function sendCustomerMessages(o: PortalOptions, tenant: Tenant, msg: PushMessage, messages: CustomerMessage[], log: Logger): void {
   const client = o.clients.for(tenant);
   for (const m of messages) {
-    client.json('/cgi-bin/message/custom/send', { body: { touser: msg.fromUser, ...m } }).catch((err: unknown) => {
+    sendCustomerMessage(client, { ...m, touser: msg.fromUser }).catch((err: unknown) => {
       log.warn({ err: (err as Error).message, msgtype: m.msgtype }, 'customer message not sent');
     });
   }

@@ -9,6 +9,7 @@
  * The field names are part of the tenant file format: do not rename them.
  */
 import { z } from 'zod';
+import { unaddressedCustomerMessage, type UnaddressedCustomerMessage } from '../wechat/customer-message';
 import type { PushMessage } from './message';
 import { createBoundedRegexTester, regexHazard, type RegexTester } from './regex-guard';
 
@@ -30,7 +31,6 @@ const REGEX_FLAGS = 'u';
 
 const idText = (max: number) => z.string().min(1).max(max);
 const text = z.string().min(1).max(RULE_LIMITS.maxText);
-const httpUrl = z.url({ protocol: /^https?$/ }).max(1024);
 
 const contentRegex = z
   .string()
@@ -66,30 +66,10 @@ export const replySchema = z.discriminatedUnion('type', [
 ]);
 
 /**
- * A customer-service message body (POST /cgi-bin/message/custom/send), without `touser`: the
- * gateway always sends it to the pushing user, so a rule cannot address anyone else.
+ * A customer-service message, without `touser`: the gateway always sends it to the pushing user, so
+ * a rule cannot address anyone else.
  */
-export const customerMessageSchema = z.discriminatedUnion('msgtype', [
-  z.strictObject({ msgtype: z.literal('text'), text: z.strictObject({ content: text }) }),
-  z.strictObject({ msgtype: z.literal('image'), image: z.strictObject({ media_id: idText(256) }) }),
-  z.strictObject({
-    msgtype: z.literal('link'),
-    link: z.strictObject({
-      title: text,
-      description: z.string().max(RULE_LIMITS.maxText),
-      url: httpUrl,
-      thumb_url: httpUrl,
-    }),
-  }),
-  z.strictObject({
-    msgtype: z.literal('miniprogrampage'),
-    miniprogrampage: z.strictObject({
-      title: text,
-      pagepath: idText(1024),
-      thumb_media_id: idText(256),
-    }),
-  }),
-]);
+export const customerMessageSchema = unaddressedCustomerMessage;
 
 export const ruleSchema = z.strictObject({
   match: matchSchema,
@@ -108,7 +88,7 @@ export const rulesSchema = z.array(ruleSchema).max(RULE_LIMITS.maxRules);
 
 export type RuleMatch = z.output<typeof matchSchema>;
 export type Reply = z.output<typeof replySchema>;
-export type CustomerMessage = z.output<typeof customerMessageSchema>;
+export type CustomerMessage = UnaddressedCustomerMessage;
 export type Rule = z.output<typeof ruleSchema>;
 
 /**

@@ -1,9 +1,8 @@
 import type { Connection, Model } from 'mongoose';
 import { tenantModel, type TenantDoc } from './tenant-model';
-import { openTenant, sealTenant } from './tenant-codec';
 import type { SecretBox } from './secret-box';
-import type { Tenant, TenantStatus } from './tenant';
-import type { TenantDefinition } from './tenant-file';
+import type { Tenant, TenantDefinition, TenantStatus } from './tenant';
+import type { TenantSections } from './tenant-sections';
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -11,7 +10,11 @@ export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
 export class TenantRepository {
   readonly model: Model<TenantDoc>;
 
-  constructor(conn: Connection, private readonly box: SecretBox) {
+  constructor(
+    conn: Connection,
+    private readonly box: SecretBox,
+    readonly sections: TenantSections,
+  ) {
     this.model = tenantModel(conn);
   }
 
@@ -25,16 +28,16 @@ export class TenantRepository {
 
   async find(appid: string): Promise<Tenant | null> {
     const d = await this.findDoc(appid);
-    return d ? openTenant(this.box, d) : null;
+    return d ? this.sections.open(this.box, d) : null;
   }
 
   open(doc: TenantDoc): Tenant {
-    return openTenant(this.box, doc);
+    return this.sections.open(this.box, doc);
   }
 
   async list(): Promise<Tenant[]> {
     const docs = await this.model.find({}).sort({ appid: 1 }).lean<TenantDoc[]>().exec();
-    return docs.map((d) => openTenant(this.box, d));
+    return docs.map((d) => this.sections.open(this.box, d));
   }
 
   /**
@@ -43,8 +46,8 @@ export class TenantRepository {
    */
   async upsert(def: TenantDefinition): Promise<UpsertOutcome> {
     const existing = await this.find(def.appid);
-    if (existing && sameDefinition(existing, def)) return 'unchanged';
-    const sealed = sealTenant(this.box, def);
+    if (existing && this.sections.same(existing, def)) return 'unchanged';
+    const sealed = this.sections.seal(this.box, def);
     if (!existing) {
       try {
         await this.model.create(sealed);
@@ -57,8 +60,7 @@ export class TenantRepository {
     // $unset clears optional fields the new definition dropped. It is only ever sent for an
     // existing document: the in-memory test server fails on $unset in an upsert that inserts.
     const unset: Record<string, 1> = {};
-    if (!def.apiBase) unset.apiBase = 1;
-    if (!def.webhook) unset.webhook = 1;
+    for (const key of this.sections.absentKeys(def)) unset[key] = 1;
     await this.model.updateOne({ appid: def.appid }, { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) }).exec();
     return existing ? 'updated' : 'created';
   }
@@ -72,9 +74,4 @@ export class TenantRepository {
     const r = await this.model.deleteOne({ appid }).exec();
     return r.deletedCount > 0;
   }
-}
-
-function sameDefinition(t: Tenant, d: TenantDefinition): boolean {
-  const pick = (x: TenantDefinition) => JSON.stringify([x.appid, x.name, x.secret, x.token, x.aesKey, x.msgFormat, x.tokenMode, x.apiBase ?? null, x.status, x.webhook ?? null, x.rules]);
-  return pick(t) === pick(d);
 }

@@ -1,28 +1,32 @@
-import type { Rule } from '../portal/rules';
-
-export type MsgFormat = 'json' | 'xml';
 export type TokenMode = 'stable' | 'classic';
 export type TenantStatus = 'active' | 'disabled';
+/** How the gateway authenticates as the mini program: today with its own AppSecret. */
+export type CredentialKind = 'appsecret';
 
-/** A tenant (one mini program) with its secrets decrypted; lives only in process memory. */
-export interface Tenant {
+/** What every tenant has, whatever features it uses. */
+export interface CoreTenant {
   appid: string;
   name: string;
+  status: TenantStatus;
+  credential: CredentialKind;
+  /** AppSecret (credential "appsecret"). */
   secret: string;
-  /** Push message token (the "Token" of the message push settings). */
-  token: string;
-  /** EncodingAESKey, 43 characters. */
-  aesKey: string;
-  msgFormat: MsgFormat;
-  tokenMode: TokenMode;
   /** Tenant override of WECHAT_API_BASE. */
   apiBase?: string;
-  status: TenantStatus;
-  webhook?: { url: string; secret: string };
-  rules: Rule[];
+  tokenMode: TokenMode;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/**
+ * A tenant (one mini program) with its secrets decrypted; lives only in process memory. Beside the
+ * core fields it carries the fields of every registered section (portal, webhook, ...) at the top
+ * level, exactly as in the tenant file; a feature reads its own through its section's `of`.
+ */
+export type Tenant = CoreTenant & { readonly [sectionField: string]: unknown };
+
+/** A tenant as defined in a file (no timestamps yet). */
+export type TenantDefinition = Omit<CoreTenant, 'createdAt' | 'updatedAt'> & { readonly [sectionField: string]: unknown };
 
 /** What a client may see about a tenant. */
 export function publicInfo(t: Tenant): { appid: string; name: string; status: TenantStatus } {

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
-import { tenantOf, type GatewayState } from '../http/context';
+import { type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { publicInfo } from '../tenancy/tenant';
 
-export function tenantRoutes(): Router<GatewayState> {
+export function tenantInfoRoutes(): Router<GatewayState> {
   const router = new Router<GatewayState>();
   router.get('/:appid', (ctx) => {
     ctx.body = publicInfo(tenantOf(ctx));

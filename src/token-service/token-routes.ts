@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { tenantOf, type GatewayState } from '../http/context';
+import { type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { jsonInput, parseBody } from '../http/http-input';
 import type { Clock } from '../kernel/clock';
 import type { ServiceKeys } from '../auth/service-keys';

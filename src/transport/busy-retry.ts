@@ -11,8 +11,6 @@ export function busyBackoffMs(retry: number, random: () => number = Math.random)
   return Math.round(base + random() * base);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Runs `attempt` again while it answers -1 (at most MAX_BUSY_RETRIES times) and returns the last answer. */
 export async function retryWhileBusy<T>(attempt: () => Promise<T>, isBusy: (answer: T) => boolean, wait: (ms: number) => Promise<void>): Promise<T> {
   for (let retry = 0; ; retry++) {

@@ -9,6 +9,7 @@
  */
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../kernel/errors';
+import { isRecord } from '../kernel/records';
 
 const AES_BLOCK = 16;
 const SHA1_HEX = /^[0-9a-fA-F]{40}$/;
@@ -47,9 +48,6 @@ function decodeBase64(value: unknown, field: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Decrypts a mini program's `encryptedData` and checks that its watermark names `expectedAppid`.

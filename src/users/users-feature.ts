@@ -1,12 +1,26 @@
-import type { Feature, FeatureDeps } from '../contracts/feature';
-import { SessionStore } from '../auth/session-store';
+import type { Connection } from 'mongoose';
+import type { FeatureModule } from '../contracts/feature';
+import type { Clock } from '../kernel/clock';
+import type { SecretBox } from '../tenancy/secret-box';
+import type { SessionStore } from '../auth/session-store';
+import type { WeChatClients } from '../wechat/wechat-clients';
 import { UserRepository } from './user-repository';
 import { usersRoutes } from './users-routes';
 
-/** Login, sessions, profile and phone. */
-export async function usersFeature(deps: FeatureDeps): Promise<Feature> {
-  const users = new UserRepository(deps.mongo, deps.box);
-  await users.ensureIndexes();
-  const sessions = new SessionStore(deps.redis, deps.config.SESSION_TTL_S);
-  return { routes: [usersRoutes({ clock: deps.clock, clients: deps.clients, users, sessions })] };
+export interface UsersNeeds {
+  mongo: Connection;
+  box: SecretBox;
+  clock: Clock;
+  clients: WeChatClients;
+  sessions: SessionStore;
 }
+
+/** Login, sessions, profile and phone. */
+export const usersFeature: FeatureModule<UsersNeeds> = {
+  name: 'users',
+  create: async (n) => {
+    const users = new UserRepository(n.mongo, n.box);
+    await users.ensureIndexes();
+    return { routes: [usersRoutes({ clock: n.clock, clients: n.clients, users, sessions: n.sessions })] };
+  },
+};

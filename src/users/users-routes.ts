@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../kernel/errors';
-import { tenantOf, type GatewayState } from '../http/context';
+import { type GatewayState } from '../http/context';
+import { tenantOf } from '../tenancy/tenant-context';
 import { bearerOf } from '../auth/admin-auth';
 import type { Clock } from '../kernel/clock';
 import type { WeChatClients } from '../wechat/wechat-clients';

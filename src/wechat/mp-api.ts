@@ -11,8 +11,10 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../kernel/errors';
 import { LOGIN_ERRORS } from './login-errors';
 import { mapErrors, refuse, type ErrorTable } from '../transport/errcode-map';
+import type { CustomerMessage } from './customer-message';
 import type { WeChatClient } from './wechat-client';
 import { assertOk, readAll } from '../transport/wechat-http';
+import { isRecord } from '../kernel/records';
 
 function unexpected(api: string, what: string): AppError {
   return new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} without ${what}`);
@@ -20,9 +22,6 @@ function unexpected(api: string, what: string): AppError {
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 // ---------------------------------------------------------------------------------------------
 // login
@@ -137,13 +136,6 @@ export interface SubscribeMessage {
   miniprogram_state?: 'developer' | 'trial' | 'formal';
   lang?: 'zh_CN' | 'en_US' | 'zh_HK' | 'zh_TW';
 }
-
-export type CustomerMessage = { touser: string } & (
-  | { msgtype: 'text'; text: { content: string } }
-  | { msgtype: 'image'; image: { media_id: string } }
-  | { msgtype: 'link'; link: { title: string; description: string; url: string; thumb_url: string } }
-  | { msgtype: 'miniprogrampage'; miniprogrampage: { title: string; pagepath: string; thumb_media_id: string } }
-);
 
 const OPENID_ERROR = refuse(400, 'INVALID_OPENID', 'WeChat does not know this openid for this mini program');
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { parseTenantDefinition, TenantFileError } from '../../src/tenancy/tenant-file';
+import { parseTenantDefinition } from '../../src/composition/features';
+import { TenantFileError } from '../../src/tenancy/tenant-sections';
 import { repoRoot } from '../../src/devstack/mongo-server';
 import { makeTenant } from '../support/tenant-fixtures';
 

@@ -106,7 +106,7 @@ describe('sandbox: mini-program APIs', () => {
       const r = await check('hello world');
       expect(r).to.include({ errcode: 0, errmsg: 'ok' });
       expect(r.result).to.deep.equal({ suggest: 'pass', label: 100 });
-      expect(r.detail).to.be.an('array').that.is.not.empty;
+      expect(r.detail).to.be.an('array').with.length.greaterThan(0);
       expect(r.trace_id).to.be.a('string');
     });
 

@@ -3,7 +3,7 @@ import { connectMongo } from '../../src/infra/mongo';
 import { SecretBox } from '../../src/tenancy/secret-box';
 import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { ServiceKeys } from '../../src/auth/service-keys';
-import { parseTenantDefinition } from '../../src/tenancy/tenant-file';
+import { parseTenantDefinition, tenantSections } from '../../src/composition/features';
 import { TEST_SECRETS_KEY, startGateway, type GatewayProcess } from './gateway-process';
 import type { TenantFixture } from './tenant-fixtures';
 
@@ -13,7 +13,7 @@ export class Stores {
 
   static async open(uri = process.env.MONGODB_URI ?? ''): Promise<Stores> {
     const conn = await connectMongo(uri);
-    const repo = new TenantRepository(conn, new SecretBox(TEST_SECRETS_KEY));
+    const repo = new TenantRepository(conn, new SecretBox(TEST_SECRETS_KEY), tenantSections);
     await repo.ensureIndexes();
     const keys = new ServiceKeys(conn);
     await keys.ensureIndexes();

@@ -2,10 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TenantDefinition } from '../../src/tenancy/tenant-file';
-
-/** A tenant file's content, with the fields tests rely on made required. */
-export type TenantFixture = Omit<TenantDefinition, 'rules'> & { rules?: unknown[] };
+/** A tenant file's content (README "Tenant file"), with the fields tests rely on made required. */
+export interface TenantFixture {
+  appid: string;
+  name: string;
+  secret: string;
+  token: string;
+  aesKey: string;
+  msgFormat: 'json' | 'xml';
+  tokenMode: 'stable' | 'classic';
+  status: 'active' | 'disabled';
+  apiBase?: string;
+  webhook?: { url: string; secret: string };
+  rules?: unknown[];
+}
 
 /** A fresh, valid tenant with random credentials, so tests never collide. */
 export function makeTenant(overrides: Partial<TenantFixture> = {}): TenantFixture {

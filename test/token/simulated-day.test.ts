@@ -9,7 +9,7 @@ const DAY_S = 86_400;
 
 function asTenant(apiBase: string, tokenMode: 'stable' | 'classic'): Tenant {
   const f = makeTenant({ apiBase, tokenMode });
-  return { ...f, apiBase, rules: [], createdAt: new Date(), updatedAt: new Date() } as Tenant;
+  return { ...f, credential: 'appsecret', apiBase, rules: [], createdAt: new Date(), updatedAt: new Date() };
 }
 
 /**

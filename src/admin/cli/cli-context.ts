@@ -6,6 +6,7 @@ import { createRedis, connectRedis, type Redis } from '../../infra/redis';
 import { publishInvalidation } from '../../cache/invalidation-bus';
 import { SecretBox } from '../../tenancy/secret-box';
 import { TenantRepository } from '../../tenancy/tenant-repository';
+import type { TenantSections } from '../../tenancy/tenant-sections';
 import { announceTenantChange } from '../../tenancy/tenant-resolver';
 
 export interface Output {
@@ -24,14 +25,14 @@ export interface CliContext extends Output {
   close(): Promise<void>;
 }
 
-export async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliContext> {
+export async function openCliContext(env: NodeJS.ProcessEnv, io: Output, sections: TenantSections): Promise<CliContext> {
   const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'SECRETS_KEY']);
   const log = createLogger('silent');
   const mongo = await connectMongo(cfg.MONGODB_URI);
   const redis = createRedis(cfg.REDIS_URL, log, 'cli');
   await connectRedis(redis, 5000);
   const box = new SecretBox(cfg.SECRETS_KEY);
-  const repo = new TenantRepository(mongo, box);
+  const repo = new TenantRepository(mongo, box, sections);
   await repo.ensureIndexes();
   return {
     ...io,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseTenantDefinition, TenantFileError, type TenantDefinition } from '../../tenancy/tenant-file';
-import { maskTenant } from '../../tenancy/tenant-mask';
-import { APPID_PATTERN } from '../../tenancy/tenant';
+import { TenantFileError, type TenantSections } from '../../tenancy/tenant-sections';
+import { APPID_PATTERN, type TenantDefinition } from '../../tenancy/tenant';
 import type { CliContext, Output } from './cli-context';
 
 export class CliError extends Error {
@@ -17,7 +16,7 @@ export function requireAppid(appid: string | undefined): string {
 }
 
 /** Reads and validates every file before anything is written: one bad file means no change at all. */
-export async function loadDefinitions(files: string[], io: Output): Promise<TenantDefinition[]> {
+export async function loadDefinitions(files: string[], io: Output, sections: TenantSections): Promise<TenantDefinition[]> {
   if (files.length === 0) throw new CliError('apply needs at least one <file.json>', 2);
   const defs: TenantDefinition[] = [];
   const problems: string[] = [];
@@ -33,7 +32,7 @@ export async function loadDefinitions(files: string[], io: Output): Promise<Tena
     entries.forEach((entry, i) => {
       const source = Array.isArray(raw) ? `${file}[${i}]` : file;
       try {
-        defs.push(parseTenantDefinition(entry, source));
+        defs.push(sections.parse(entry, source));
       } catch (err) {
         if (!(err instanceof TenantFileError)) throw err;
         problems.push(`${err.source}: invalid fields:`);
@@ -64,20 +63,20 @@ export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): P
 export async function listCommand(ctx: CliContext, json: boolean): Promise<void> {
   const tenants = await ctx.repo.list();
   if (json) {
-    ctx.out(JSON.stringify(tenants.map(maskTenant), null, 2));
+    ctx.out(JSON.stringify(tenants.map((t) => ctx.repo.sections.mask(t)), null, 2));
     return;
   }
   if (tenants.length === 0) {
     ctx.out('no tenants');
     return;
   }
-  for (const t of tenants) ctx.out(`${t.appid}  ${t.status.padEnd(8)}  ${t.tokenMode.padEnd(7)}  ${t.msgFormat.padEnd(4)}  ${t.name}`);
+  for (const t of tenants) ctx.out(`${t.appid}  ${t.status.padEnd(8)}  ${t.tokenMode.padEnd(7)}  ${ctx.repo.sections.summary(t)}  ${t.name}`);
 }
 
 export async function showCommand(ctx: CliContext, appid: string): Promise<void> {
   const t = await ctx.repo.find(appid);
   if (!t) throw new CliError(`no tenant ${appid}`);
-  ctx.out(JSON.stringify(maskTenant(t), null, 2));
+  ctx.out(JSON.stringify(ctx.repo.sections.mask(t), null, 2));
 }
 
 export async function setStatusCommand(ctx: CliContext, appid: string, status: 'active' | 'disabled'): Promise<void> {

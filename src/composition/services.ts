@@ -1,0 +1,33 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../kernel/config';
+import type { Logger } from '../kernel/log';
+import type { Clock } from '../kernel/clock';
+import type { Redis } from '../infra/redis';
+import type { InvalidationBus } from '../cache/invalidation-bus';
+import type { SecretBox } from '../tenancy/secret-box';
+import type { TenantResolver } from '../tenancy/tenant-resolver';
+import type { ServiceKeys } from '../auth/service-keys';
+import type { SessionStore } from '../auth/session-store';
+import type { TenantTokens } from '../token/tenant-tokens';
+import type { WeChatClients } from '../wechat/wechat-clients';
+
+/**
+ * Everything the composition root builds once per process and may hand to features. A feature
+ * names the part it needs in its own `...Needs` type; it never receives this whole object by type.
+ */
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  redis: Redis;
+  /** A second connection for blocking reads (XREADGROUP). */
+  redisBlocking: Redis;
+  mongo: Connection;
+  bus: InvalidationBus;
+  box: SecretBox;
+  resolver: TenantResolver;
+  keys: ServiceKeys;
+  sessions: SessionStore;
+  tokens: TenantTokens;
+  clients: WeChatClients;
+}

@@ -1,0 +1,41 @@
+import type { FeatureModule } from '../contracts/feature';
+import type { Clock } from '../kernel/clock';
+import type { Config } from '../kernel/config';
+import type { Logger } from '../kernel/log';
+import type { Redis } from '../infra/redis';
+import type { TenantResolver } from '../tenancy/tenant-resolver';
+import { WebhookWorker } from './webhook-worker';
+import { webhookSection } from './webhook-section';
+
+export interface DeliveryNeeds {
+  redis: Redis;
+  /** A connection of its own: XREADGROUP blocks it. */
+  redisBlocking: Redis;
+  resolver: TenantResolver;
+  log: Logger;
+  clock: Clock;
+  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS'>;
+}
+
+/** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks. */
+export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
+  name: 'delivery',
+  sections: [webhookSection],
+  create: (n) => {
+    const worker = new WebhookWorker({
+      redis: n.redis,
+      blocking: n.redisBlocking,
+      resolveTenant: (appid) => n.resolver.resolve(appid),
+      log: n.log,
+      clock: n.clock,
+      maxAttempts: n.config.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: n.config.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: n.config.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: n.config.WEBHOOK_RETRY_MAX_MS,
+    });
+    return {
+      start: async () => worker.start(),
+      stop: () => worker.stop(),
+    };
+  },
+};

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineSection } from '../tenancy/tenant-section';
+import { maskSecret, secretField } from '../tenancy/tenant-fields';
+import { rulesSchema } from './rules';
+
+/** The push settings of a tenant: the mini program's message push Token, EncodingAESKey, format and auto-reply rules. */
+export const portalSection = defineSection({
+  name: 'portal',
+  fields: {
+    token: secretField(z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'expected 3 to 32 letters or digits (WeChat push Token)')),
+    aesKey: secretField(z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character EncodingAESKey')),
+    msgFormat: z.enum(['json', 'xml']).default('json'),
+    rules: rulesSchema.default([]),
+  },
+  sealed: ['token', 'aesKey'],
+  mask: (p) => ({ msgFormat: p.msgFormat, token: maskSecret(p.token), aesKey: maskSecret(p.aesKey), rules: p.rules.length }),
+  summary: (p) => p.msgFormat.padEnd(4),
+});
+
+export type PortalSettings = ReturnType<typeof portalSection.of>;

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { SecretBox } from './secret-box';
+import { APPID_PATTERN, type Tenant, type TenantDefinition } from './tenant';
+import { httpUrl, maskSecret, secretField } from './tenant-fields';
+import type { TenantSection } from './tenant-section';
+import type { TenantDoc } from './tenant-model';
+
+/** The fields tenancy itself owns; every other key of a tenant file belongs to a registered section. */
+const coreFields = {
+  appid: z.string().regex(APPID_PATTERN, 'expected "wx" followed by 16 lowercase hex digits'),
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
+  credential: z.enum(['appsecret']).default('appsecret'),
+  secret: secretField(z.string().regex(/^[0-9a-fA-F]{32}$/, 'expected the 32-hex-digit AppSecret')),
+  tokenMode: z.enum(['stable', 'classic']).default('stable'),
+  apiBase: httpUrl.optional(),
+  status: z.enum(['active', 'disabled']).default('active'),
+};
+const CORE_SEALED = ['secret'];
+
+export class TenantFileError extends Error {
+  constructor(
+    readonly source: string,
+    readonly fields: { path: string; message: string }[],
+  ) {
+    super(`${source}: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`);
+    this.name = 'TenantFileError';
+  }
+}
+
+/**
+ * The tenant record as the registered sections make it up: the tenant-file schema, sealing at rest,
+ * the operator's masked view and change detection, all derived from the core fields plus each
+ * section's declaration. Built once by the composition root (and by the tenants CLI) from the same
+ * list of sections.
+ */
+export class TenantSections {
+  readonly fileSchema: z.ZodType<Record<string, unknown>>;
+  private readonly keys: string[];
+  private readonly sealedPaths: string[];
+  /** Values for keys a stored document predates (a field added to a section later). */
+  private readonly defaults: Record<string, unknown> = {};
+
+  constructor(readonly sections: readonly TenantSection[]) {
+    const shape: Record<string, z.ZodType> = { ...coreFields };
+    for (const s of sections) {
+      for (const [key, rule] of Object.entries(s.fields)) {
+        if (key in shape) throw new Error(`tenant section ${s.name} declares "${key}", which another section or the core already owns`);
+        shape[key] = rule as z.ZodType;
+      }
+    }
+    this.fileSchema = z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
+    this.keys = Object.keys(shape);
+    this.sealedPaths = [...CORE_SEALED, ...sections.flatMap((s) => s.sealed)];
+    for (const [key, rule] of Object.entries(shape)) {
+      const r = rule.safeParse(undefined);
+      if (r.success && r.data !== undefined) this.defaults[key] = r.data;
+    }
+  }
+
+  /** Validates one parsed file; every failing field is named, none is skipped. */
+  parse(input: unknown, source: string): TenantDefinition {
+    const r = this.fileSchema.safeParse(input);
+    if (!r.success) {
+      throw new TenantFileError(
+        source,
+        r.error.issues.map((i) => ({ path: i.path.length ? i.path.join('.') : '(file)', message: i.message })),
+      );
+    }
+    return this.pick(r.data) as TenantDefinition;
+  }
+
+  /** The stored form: every secret sealed with the appid and its path bound into the ciphertext. */
+  seal(box: SecretBox, def: TenantDefinition): Omit<TenantDoc, 'createdAt' | 'updatedAt'> {
+    const doc = structuredClone(this.pick(def));
+    for (const path of this.sealedPaths) {
+      const v = getPath(doc, path);
+      if (typeof v === 'string') setPath(doc, path, box.seal(v, sealContext(def.appid, path)));
+    }
+    return doc as Omit<TenantDoc, 'createdAt' | 'updatedAt'>;
+  }
+
+  open(box: SecretBox, d: TenantDoc): Tenant {
+    const t: Record<string, unknown> = { ...this.defaults, ...structuredClone(this.pick(d)) };
+    for (const path of this.sealedPaths) {
+      const v = getPath(t, path);
+      if (typeof v === 'string') setPath(t, path, box.open(v, sealContext(d.appid, path)));
+    }
+    t.createdAt = new Date(d.createdAt);
+    t.updatedAt = new Date(d.updatedAt);
+    return t as Tenant;
+  }
+
+  /** What an operator sees: every secret masked, sections' views merged in. */
+  mask(t: Tenant): Record<string, unknown> {
+    const view: Record<string, unknown> = {
+      appid: t.appid,
+      name: t.name,
+      status: t.status,
+      credential: t.credential,
+      tokenMode: t.tokenMode,
+      apiBase: t.apiBase ?? null,
+      secret: maskSecret(t.secret),
+    };
+    for (const s of this.sections) Object.assign(view, s.mask(s.of(t)));
+    view.createdAt = t.createdAt.toISOString();
+    view.updatedAt = t.updatedAt.toISOString();
+    return view;
+  }
+
+  /** One-line summary of a tenant for listings. */
+  summary(t: Tenant): string {
+    return this.sections.flatMap((s) => (s.summary ? [s.summary(s.of(t))] : [])).join('  ');
+  }
+
+  /** Whether applying `d` over `t` would change anything (compared on decrypted values). */
+  same(t: Tenant | TenantDefinition, d: TenantDefinition): boolean {
+    const pick = (x: Record<string, unknown>) => JSON.stringify(this.keys.map((k) => x[k] ?? null));
+    return pick(t) === pick(d);
+  }
+
+  /** Optional keys a definition leaves out: an update must remove them from the stored tenant. */
+  absentKeys(def: TenantDefinition): string[] {
+    return this.keys.filter((k) => def[k] === undefined);
+  }
+
+  private pick(x: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of this.keys) if (x[k] !== undefined) out[k] = x[k];
+    return out;
+  }
+}
+
+const sealContext = (appid: string, path: string) => `tenant:${appid}:${path}`;
+
+function getPath(o: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = o;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = o;
+  for (const part of parts.slice(0, -1)) cur = cur[part] as Record<string, unknown>;
+  cur[parts[parts.length - 1] as string] = value;
+}
