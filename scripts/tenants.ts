@@ -1,10 +1,10 @@
 import { runTenantsCli } from '../src/admin/cli/tenants-cli';
-import { tenantSections } from '../src/composition/features';
+import { cliRoot } from '../src/composition/cli-root';
 
 runTenantsCli(process.argv.slice(2), process.env, {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
-}, tenantSections).then(
+}, cliRoot).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`error: ${(err as Error).message}\n`);

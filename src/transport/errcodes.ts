@@ -1,4 +1,4 @@
-/** WeChat errcodes the gateway reacts to (see shared WECHAT-FACTS.md). */
+/** WeChat errcodes the gateway reacts to (README "Access tokens" and "Error codes" say what each one does). */
 export const ERR_BUSY = -1;
 /** The access token is dead: invalid / not latest (40001), malformed (40014), expired (42001). */
 export const TOKEN_DEAD = new Set([40001, 40014, 42001]);

@@ -1,6 +1,5 @@
 import { ConfigError } from '../../kernel/errors';
-import type { TenantSections } from '../../tenancy/tenant-sections';
-import { openCliContext, type CliContext, type Output } from './cli-context';
+import type { CliContext, CliRoot, Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
 import { keysCommand } from './key-commands';
 import { webhookCommand } from './webhook-commands';
@@ -30,7 +29,7 @@ Changes reach running gateways at once (Redis pub/sub); no restart is needed.
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
 
 /** Runs one CLI invocation with the tenant sections of the gateway's features; returns the exit code. */
-export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: Output, sections: TenantSections): Promise<number> {
+export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: Output, root: CliRoot): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.out(TENANTS_HELP);
@@ -39,8 +38,8 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
   let ctx: CliContext | undefined;
   try {
     // Validate files before connecting anywhere: a bad file must not depend on the database being up.
-    const defs = command === 'apply' ? await loadDefinitions(rest, io, sections) : undefined;
-    ctx = await openCliContext(env, io, sections);
+    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections) : undefined;
+    ctx = await root.open(env, io);
     switch (command) {
       case 'apply':
         await applyCommand(ctx, defs ?? []);

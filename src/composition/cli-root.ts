@@ -1,0 +1,39 @@
+import { loadConfigSubset } from '../kernel/config';
+import { createLogger } from '../kernel/log';
+import { connectMongo } from '../infra/mongo';
+import { createRedis, connectRedis } from '../infra/redis';
+import { publishInvalidation } from '../cache/invalidation-bus';
+import { SecretBox } from '../tenancy/secret-box';
+import { TenantRepository } from '../tenancy/tenant-repository';
+import { announceTenantChange } from '../tenancy/tenant-resolver';
+import type { CliContext, CliRoot, Output } from '../admin/cli/cli-context';
+import { tenantSections } from './features';
+
+/** The tenants CLI's composition root: the gateway's tenant sections, and the stores it connects to. */
+export const cliRoot: CliRoot = {
+  sections: tenantSections,
+  open: openCliContext,
+};
+
+async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliContext> {
+  const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'SECRETS_KEY']);
+  const log = createLogger('silent');
+  const mongo = await connectMongo(cfg.MONGODB_URI);
+  const redis = createRedis(cfg.REDIS_URL, log, 'cli');
+  await connectRedis(redis, 5000);
+  const box = new SecretBox(cfg.SECRETS_KEY);
+  const repo = new TenantRepository(mongo, box, tenantSections);
+  await repo.ensureIndexes();
+  return {
+    ...io,
+    mongo,
+    redis,
+    repo,
+    box,
+    announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+      await mongo.close();
+    },
+  };
+}
