@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { encryptUserData, rawDataSignature, sessionRedisKey, startHarness, type Harness, type ReqOptions, type TenantHandle } from '../users/harness';
+import { encryptUserData, rawDataSignature, sessionRedisKey, startHarness, type Harness, type ReqOptions, type TenantHandle } from '../support/harness';
 
 type Auth = 'none' | 'session' | 'key' | 'either';
 type Input = 'json' | 'multipart' | 'none';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { PNG_MAGIC, startHarness, type Harness, type TenantHandle } from '../users/harness';
+import { PNG_MAGIC, startHarness, type Harness, type TenantHandle } from '../support/harness';
 
 describe('mini-program APIs (gateway process + sandbox)', function () {
   this.timeout(60_000);

@@ -1,12 +1,13 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
-import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
+import type { Sandbox } from '../../src/sandbox';
 import { buildPush, deliverPush, samplePush, type PushFormat, type PushMode } from '../../src/sandbox/push-simulator';
 import { aesKeyFromEncodingKey, decryptMessage } from '../../src/protocol/msg-crypto';
 import { msgSignature, pushSignature } from '../../src/protocol/signature';
-import { Stores, startFleet, stopFleet } from '../support/fleet';
-import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
+import { startFleet, type Stores } from '../support/fleet';
+import type { TenantFixture } from '../support/tenant-fixtures';
+import { startHarness, type Harness } from '../support/harness';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { runTenantsCli, type GatewayProcess } from '../support/gateway-process';
 
@@ -19,29 +20,23 @@ const WEBHOOK_SECRET = 'webhook-secret-0123456789';
 
 describe('push portal, end to end through gateway processes', function () {
   this.timeout(120_000);
+  let h: Harness;
   let sandbox: Sandbox;
-  let sbx: SandboxServer;
   let stores: Stores;
   let fleet: GatewayProcess[];
   let hook: WebhookReceiver;
   let tenant: TenantFixture;
 
   before(async () => {
-    sandbox = createSandbox();
-    sbx = await sandbox.listen(0, '127.0.0.1');
-    stores = await Stores.open();
+    h = await startHarness(2, { WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_MAX_ATTEMPTS: '100' });
+    ({ sandbox, stores, fleet } = h);
     hook = new WebhookReceiver(WEBHOOK_SECRET);
     await hook.start();
-    tenant = makeTenant({ apiBase: sbx.url, webhook: { url: hook.url, secret: WEBHOOK_SECRET }, rules: RULES });
-    sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
-    await stores.seed(tenant);
-    fleet = await startFleet(2, { WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_MAX_ATTEMPTS: '100' });
+    tenant = (await h.tenant({ webhook: { url: hook.url, secret: WEBHOOK_SECRET }, rules: RULES })).t;
   });
   after(async () => {
-    await stopFleet(fleet);
+    await h.close();
     await hook.stop();
-    await stores.close();
-    await sbx.close();
   });
   beforeEach(() => {
     hook.down = false;
@@ -167,8 +162,7 @@ describe('push portal, end to end through gateway processes', function () {
   });
 
   it('dead letters are listed and can be redelivered with the CLI', async () => {
-    const t2 = makeTenant({ apiBase: sbx.url, webhook: { url: 'http://127.0.0.1:9/nowhere', secret: WEBHOOK_SECRET } });
-    await stores.seed(t2);
+    const { t: t2 } = await h.tenant({ webhook: { url: 'http://127.0.0.1:9/nowhere', secret: WEBHOOK_SECRET } });
     const gw = (await startFleet(1, { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '100', WEBHOOK_MAX_ATTEMPTS: '2' }))[0]!;
     try {
       const fields = samplePush('text', { content: 'to the dead' });

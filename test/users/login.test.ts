@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startHarness, sessionRedisKey, type Harness, type TenantHandle } from './harness';
+import { startHarness, sessionRedisKey, type Harness, type TenantHandle } from '../support/harness';
 
 describe('users: login and sessions (gateway processes + sandbox)', function () {
   this.timeout(60_000);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encryptUserData, rawDataSignature, startHarness, type Harness, type TenantHandle } from './harness';
+import { encryptUserData, rawDataSignature, startHarness, type Harness, type TenantHandle } from '../support/harness';
 
 describe('users: profile and phone (gateway process + sandbox)', function () {
   this.timeout(60_000);

@@ -1,25 +1,18 @@
 /**
- * End-to-end harness for the users and mini-program endpoints: the WeChat sandbox runs in the test
- * process, the gateways are real child processes (dist/src/main.js) on the test MongoDB and Redis.
+ * The end-to-end harness: the WeChat sandbox runs in the test process, the gateways are real child
+ * processes (dist/src/main.js) on the test MongoDB and Redis, tenants are seeded with a service key.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
-import { Stores, startFleet, stopFleet } from '../support/fleet';
-import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
-import type { GatewayProcess } from '../support/gateway-process';
+import { Stores, startFleet, stopFleet } from './fleet';
+import { makeTenant, type TenantFixture } from './tenant-fixtures';
+import type { GatewayProcess } from './gateway-process';
+import { request, type HttpResult } from './http';
 
-export interface Res {
-  status: number;
-  headers: Headers;
-  /** The raw body. */
-  buf: Buffer;
-  text: string;
-  /** The parsed JSON body, or undefined when it is not JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test convenience: bodies are asserted field by field
-  json: any;
-}
+/** A gateway's answer (the shared HTTP helper's result). */
+export type Res = HttpResult;
 
 export interface ReqOptions {
   /** Bearer credential (session token or service key). */
@@ -71,29 +64,16 @@ export async function startHarness(gateways = 1, env: Record<string, string> = {
     fleet,
     redis,
     url: (g = 0) => fleet[g]!.url,
-    async req(method, path, o = {}) {
-      const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      if (o.auth !== undefined) headers.authorization = `Bearer ${o.auth}`;
-      let body: ReqOptions['body'] = o.body;
-      if (o.json !== undefined) {
-        body = JSON.stringify(o.json);
-        headers['content-type'] ??= 'application/json';
-      }
-      const init: RequestInit & { duplex?: 'half' } = { method, headers, body: body as BodyInit | undefined };
-      if (o.duplex) init.duplex = o.duplex;
-      const r = await fetch(`${h.url(o.gateway)}${path}`, init);
-      const buf = Buffer.from(await r.arrayBuffer());
-      const text = buf.toString('utf8');
-      let json: unknown;
-      if (/json/.test(r.headers.get('content-type') ?? '')) {
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-      }
-      return { status: r.status, headers: r.headers, buf, text, json };
-    },
+    req: (method, path, o = {}) =>
+      request(`${h.url(o.gateway)}${path}`, {
+        method,
+        ...(o.headers ? { headers: o.headers } : {}),
+        ...(o.auth !== undefined ? { auth: o.auth } : {}),
+        ...(o.json !== undefined ? { jsonBody: o.json } : {}),
+        ...(o.body !== undefined ? { body: o.body as BodyInit } : {}),
+        ...(o.duplex ? { duplex: o.duplex } : {}),
+        timeoutMs: 30_000,
+      }),
     async tenant(overrides = {}) {
       const t = makeTenant({ apiBase: sbx.url, ...overrides });
       sandbox.registerApp({ appid: t.appid, secret: t.secret });

@@ -1,30 +1,10 @@
-/** Shared helpers for the foundation tests: HTTP against a real gateway, raw MongoDB, polling, logs. */
+/** Helpers for tests against gateway processes: the tenants CLI, raw MongoDB, polling, logs. */
+export { request, expectErrorBody, type HttpResult } from './http';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { runTenantsCli, type CliResult, type GatewayProcess } from '../support/gateway-process';
-import { writeTenantFiles, type TenantFixture } from '../support/tenant-fixtures';
-import { testMongoUri } from '../support/root-hooks';
-
-export interface HttpResult {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The parsed body, or undefined when it is not JSON. */
-  json: unknown;
-}
-
-/** One request with fetch; never throws on an HTTP error status. */
-export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
-  const res = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(5000) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+import { runTenantsCli, type CliResult, type GatewayProcess } from './gateway-process';
+import { writeTenantFiles, type TenantFixture } from './tenant-fixtures';
+import { testMongoUri } from './root-hooks';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,20 +34,6 @@ export async function pollUntil(
     }
     await sleep(every);
   }
-}
-
-/** Asserts the exact error shape the gateway promises: `{"error":{"code","message"}}`, nothing else. */
-export function expectErrorBody(r: HttpResult, status: number, code: string): void {
-  expect(r.status, r.text).to.equal(status);
-  expect(r.headers.get('content-type') ?? '').to.match(/^application\/json/);
-  const body = r.json as { error?: { code?: unknown; message?: unknown } } | undefined;
-  expect(body, `not JSON: ${r.text}`).to.be.an('object');
-  expect(Object.keys(body as object)).to.deep.equal(['error']);
-  expect(Object.keys(body!.error as object).sort()).to.deep.equal(['code', 'message']);
-  expect(body!.error!.code).to.equal(code);
-  expect(body!.error!.message).to.be.a('string').and.not.equal('');
-  // No stack trace, file path or exception name leaks into the answer.
-  expect(r.text).to.not.match(/:\d+:\d+\)|\.js:\d+|\.ts:\d+|\\n\s*at |Error:/);
 }
 
 /** Applies tenants through the real CLI and fails the test if it does not succeed. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { runTenantsCli } from '../support/gateway-process';
 import { makeTenant, writeTenantFiles, type TenantFixture } from '../support/tenant-fixtures';
-import { applyTenants, cli, rawTenants, withRawMongo } from './helpers';
+import { applyTenants, cli, rawTenants, withRawMongo } from '../support/gateway-helpers';
 
 /** The documents for these appids, straight from MongoDB. */
 async function countTenants(...appids: string[]): Promise<number> {
@@ -14,7 +14,7 @@ function expectNoPlainSecrets(text: string, t: TenantFixture): void {
   expect(text).to.not.include(t.aesKey);
 }
 
-describe('foundation: tenants CLI', function () {
+describe('admin: tenants CLI', function () {
   this.timeout(30_000);
 
   describe('apply', () => {

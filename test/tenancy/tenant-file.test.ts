@@ -37,7 +37,7 @@ function refused(input: unknown, source = 'test.json'): TenantFileError {
 
 const paths = (e: TenantFileError) => e.fields.map((f) => f.path).sort();
 
-describe('foundation: tenant definition file', () => {
+describe('tenancy: tenant definition file', () => {
   const fixture = makeTenant();
   const demoEnv = { DEMO_SHOP_SECRET: fixture.secret, DEMO_SHOP_PUSH_TOKEN: fixture.token, DEMO_SHOP_AES_KEY: fixture.aesKey };
 

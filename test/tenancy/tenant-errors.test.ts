@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { startGateway, TEST_ADMIN_TOKEN, type GatewayProcess } from '../support/gateway-process';
 import { makeTenant } from '../support/tenant-fixtures';
-import { applyTenants, expectErrorBody, logLines, request, requestLogLines, stopAll, type HttpResult } from './helpers';
+import { applyTenants, expectErrorBody, logLines, request, requestLogLines, stopAll, type HttpResult } from '../support/gateway-helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('foundation: tenant resolution and HTTP errors', function () {
+describe('tenancy: tenant resolution and HTTP errors', function () {
   this.timeout(30_000);
 
   const active = makeTenant();

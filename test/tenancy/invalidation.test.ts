@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { makeTenant } from '../support/tenant-fixtures';
-import { applyTenants, cli, pollUntil, request, sleep, stopAll, withRawMongo, type HttpResult } from './helpers';
+import { applyTenants, cli, pollUntil, request, sleep, stopAll, withRawMongo, type HttpResult } from '../support/gateway-helpers';
 
 /**
  * Two gateway processes share Redis and MongoDB. The CLI is a third process: a change it makes must
  * reach both gateways' in-memory caches within a second (TENANT_CACHE_TTL_S stays at its default of
  * 60 s, so only the pub/sub invalidation can explain a change seen in time).
  */
-describe('foundation: tenant invalidation across gateway processes', function () {
+describe('tenancy: tenant invalidation across gateway processes', function () {
   this.timeout(30_000);
 
   let gws: GatewayProcess[] = [];

@@ -4,11 +4,11 @@ import { SecretBox } from '../../src/tenancy/secret-box';
 import { TEST_SECRETS_KEY, startGateway, type GatewayProcess } from '../support/gateway-process';
 import { makeTenant } from '../support/tenant-fixtures';
 import { testRedisUrl } from '../support/root-hooks';
-import { applyTenants, cli, rawTenants, request, stopAll, withRawMongo, type RawDoc } from './helpers';
+import { applyTenants, cli, rawTenants, request, stopAll, withRawMongo, type RawDoc } from '../support/gateway-helpers';
 
 const SEALED = /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-describe('foundation: secrets at rest', function () {
+describe('tenancy: secrets at rest', function () {
   this.timeout(30_000);
 
   const a = makeTenant({ webhook: { url: 'https://hooks.example.com/a', secret: 'webhook-secret-' + Date.now() } });

@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { TestRedis } from '../../src/devstack/redis-server';
 import { makeTenant } from '../support/tenant-fixtures';
-import { applyTenants, cli, request, sleep, stopAll } from './helpers';
+import { applyTenants, cli, request, sleep, stopAll } from '../support/gateway-helpers';
 
 /** Sends `signal` and resolves with the exit code and how long the exit took. */
 async function signalAndWait(gw: GatewayProcess, signal: NodeJS.Signals, withinMs: number): Promise<{ code: number | null; signal: string | null; ms: number }> {
@@ -68,7 +68,7 @@ class SlowWeChat {
   }
 }
 
-describe('foundation: graceful shutdown', function () {
+describe('ops: graceful shutdown', function () {
   this.timeout(30_000);
 
   const started: GatewayProcess[] = [];

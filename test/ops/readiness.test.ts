@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { TestRedis } from '../../src/devstack/redis-server';
 import { makeTenant } from '../support/tenant-fixtures';
-import { applyTenants, expectErrorBody, logLines, pollUntil, request, stopAll, type HttpResult } from './helpers';
+import { applyTenants, expectErrorBody, logLines, pollUntil, request, stopAll, type HttpResult } from '../support/gateway-helpers';
 
 interface ReadyBody {
   status?: string;
@@ -10,7 +10,7 @@ interface ReadyBody {
   error?: { code?: string; message?: string };
 }
 
-describe('foundation: /healthz and /readyz', function () {
+describe('ops: /healthz and /readyz', function () {
   this.timeout(40_000);
 
   // A Redis of our own, so stopping it does not disturb anybody else's tests.

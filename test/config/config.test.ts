@@ -64,7 +64,7 @@ function expectRefused(r: Exit, variable: string, expected: RegExp): string {
   return line;
 }
 
-describe('foundation: configuration', function () {
+describe('config: configuration', function () {
   this.timeout(20_000);
 
   describe('the gateway refuses to start with a bad environment', () => {
