@@ -104,7 +104,11 @@ async function main(): Promise<void> {
     return;
   }
   if (command === 'push') {
-    process.exitCode = await runPushCommand(rest, (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
+    process.exitCode = await runPushCommand(
+      rest,
+      (l) => process.stdout.write(l + '\n'),
+      (l) => process.stderr.write(l + '\n'),
+    );
     return;
   }
   if (command !== undefined) {

@@ -15,7 +15,13 @@ async function main(): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of ctx.req) chunks.push(c as Buffer);
     const path = ctx.path.replace(/^\/[^/]+\/wxapi/, '');
-    const res = await client.request({ method: ctx.method, url: path, params: { ...ctx.query, access_token: token }, data: Buffer.concat(chunks), headers: { 'content-type': ctx.get('content-type') || 'application/json' } });
+    const res = await client.request({
+      method: ctx.method,
+      url: path,
+      params: { ...ctx.query, access_token: token },
+      data: Buffer.concat(chunks),
+      headers: { 'content-type': ctx.get('content-type') || 'application/json' },
+    });
     ctx.status = res.status;
     ctx.type = String(res.headers['content-type'] ?? 'application/json');
     ctx.body = Buffer.from(res.data as ArrayBuffer);
@@ -25,8 +31,8 @@ async function main(): Promise<void> {
     process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
   });
   process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  });
 }
 void main();

@@ -41,7 +41,10 @@ function unavailable(cause: unknown): AppError {
 }
 
 export class SessionStore {
-  constructor(private readonly redis: Redis, readonly ttlSeconds: number) {}
+  constructor(
+    private readonly redis: Redis,
+    readonly ttlSeconds: number,
+  ) {}
 
   async create(appid: string, openid: string, now: number): Promise<IssuedSession> {
     const token = randomBytes(32).toString('base64url');

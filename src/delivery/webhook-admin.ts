@@ -24,11 +24,7 @@ export class WebhookAdmin {
   constructor(private readonly redis: Redis) {}
 
   async status(appid: string): Promise<WebhookStatus> {
-    const [len, retrying, dead] = await Promise.all([
-      this.redis.xlen(streamKey(appid)),
-      this.redis.zcard(retryKey(appid)),
-      this.redis.xlen(deadKey(appid)),
-    ]);
+    const [len, retrying, dead] = await Promise.all([this.redis.xlen(streamKey(appid)), this.redis.zcard(retryKey(appid)), this.redis.xlen(deadKey(appid))]);
     let inFlight = 0;
     try {
       const summary = (await this.redis.xpending(streamKey(appid), GROUP)) as [number, ...unknown[]];
@@ -44,7 +40,9 @@ export class WebhookAdmin {
     const entries = (await this.redis.xrange(deadKey(appid), '-', '+', 'COUNT', limit)) as [string, string[]][];
     return entries.flatMap(([id, fields]) => {
       const d = fromFields(fields);
-      return d ? [{ id, deliveryId: d.deliveryId, attempts: d.attempts, lastError: d.extra.lastError ?? '', deadAt: d.extra.deadAt ? new Date(Number(d.extra.deadAt)).toISOString() : '' }] : [];
+      return d
+        ? [{ id, deliveryId: d.deliveryId, attempts: d.attempts, lastError: d.extra.lastError ?? '', deadAt: d.extra.deadAt ? new Date(Number(d.extra.deadAt)).toISOString() : '' }]
+        : [];
     });
   }
 

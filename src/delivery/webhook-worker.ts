@@ -118,9 +118,8 @@ export class WebhookWorker {
       return;
     }
     const keys = [...this.known].map(streamKey);
-    const res = (await this.o.blocking.xreadgroup(
-      'GROUP', GROUP, this.consumer, 'COUNT', capacity, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...keys.map(() => '>'),
-    )) as [string, [string, string[]][]][] | null;
+    const res = (await this.o.blocking.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', capacity, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...keys.map(() => '>'))) as
+      [string, [string, string[]][]][] | null;
     for (const [stream, entries] of res ?? []) for (const [id, fields] of entries) this.dispatch(appidOfStream(stream), id, fields);
   }
 
@@ -165,7 +164,13 @@ export class WebhookWorker {
     if (!d || d.appid !== appid) {
       // Never redelivered (it cannot be), never silently lost: kept aside for an operator.
       this.o.log.error({ id, appid }, 'malformed webhook queue entry moved to dead letters');
-      await this.checked(this.o.redis.multi().xadd(deadKey(appid), '*', ...fields, 'lastError', 'malformed entry').xack(streamKey(appid), GROUP, id).xdel(streamKey(appid), id));
+      await this.checked(
+        this.o.redis
+          .multi()
+          .xadd(deadKey(appid), '*', ...fields, 'lastError', 'malformed entry')
+          .xack(streamKey(appid), GROUP, id)
+          .xdel(streamKey(appid), id),
+      );
       return;
     }
     const tenant = await this.o.resolveTenant(d.appid);

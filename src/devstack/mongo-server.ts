@@ -136,8 +136,7 @@ function waitForListening(child: ChildProcessWithoutNullStreams, stderrTail: () 
       cleanup();
       resolvePromise(Number(match[1]));
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
-      fail(`launcher exited early (code ${String(code)}, signal ${String(signal)})`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`launcher exited early (code ${String(code)}, signal ${String(signal)})`);
     const onError = (err: Error): void => fail(`cannot run ${javaBinary()}: ${err.message}`);
     const timer = setTimeout(() => fail(`no LISTENING line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     function cleanup(): void {

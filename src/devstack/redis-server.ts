@@ -96,12 +96,17 @@ export class TestRedis {
     if (await ping(port)) throw new Error(`port ${port} already has a Redis; refusing to share it`);
 
     const [bin, args] = command([
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
       // Nothing should be written, but if it is, keep it out of the repo.
-      '--dir', tmpdir(),
+      '--dir',
+      tmpdir(),
     ]);
     this.output = '';
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

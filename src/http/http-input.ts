@@ -50,7 +50,13 @@ export interface IssueSummary {
 /** One readable line per zod issue, e.g. `scene: too long (at most 32 characters)`. */
 export function summarizeIssues(issues: readonly z.core.$ZodIssue[], root: string): IssueSummary[] {
   return issues.slice(0, 10).map((i) => {
-    const path = i.path.length === 0 ? root : i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+    const path =
+      i.path.length === 0
+        ? root
+        : i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+            .join('.')
+            .replace(/\.\[/g, '[');
     let message = i.message;
     if (i.code === 'invalid_type' && /received undefined$/.test(message)) message = 'is required';
     if (i.code === 'unrecognized_keys') message = `unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;

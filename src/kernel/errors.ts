@@ -10,12 +10,7 @@ export class AppError extends Error {
   /** Safe, non-secret details that may be sent to the client. */
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    opts: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  constructor(status: number, code: string, message: string, opts: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.status = status;
@@ -46,7 +41,10 @@ export class WeChatApiError extends Error {
 
 /** Raised at start-up when an environment variable is missing or malformed. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, readonly expected: string) {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+  ) {
     super(`${variable}: ${expected}`);
     this.name = 'ConfigError';
   }

@@ -11,7 +11,22 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       ...common(level),
       redact: {
-        paths: ['secret', '*.secret', 'aesKey', '*.aesKey', 'token', '*.token', 'sessionKey', '*.sessionKey', 'session_key', '*.session_key', 'access_token', '*.access_token', 'authorization', '*.authorization'],
+        paths: [
+          'secret',
+          '*.secret',
+          'aesKey',
+          '*.aesKey',
+          'token',
+          '*.token',
+          'sessionKey',
+          '*.sessionKey',
+          'session_key',
+          '*.session_key',
+          'access_token',
+          '*.access_token',
+          'authorization',
+          '*.authorization',
+        ],
         censor: '[redacted]',
       },
     },

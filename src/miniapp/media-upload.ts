@@ -55,7 +55,10 @@ export function sniffFormat(b: Buffer): MediaFormat | undefined {
 
 function safeBaseName(filename: string | undefined): string {
   const base = (filename ?? '').split(/[\\/]/).pop() ?? '';
-  const stem = base.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
+  const stem = base
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9_-]/g, '')
+    .slice(0, 64);
   return stem || 'media';
 }
 
@@ -142,11 +145,7 @@ export async function readMediaUpload(ctx: GatewayContext, type: MediaType): Pro
   if (bytes.length === 0) throw new AppError(400, 'MEDIA_MISSING', 'the media file is empty');
   const format = sniffFormat(bytes);
   if (!format || !rule.formats.includes(format)) {
-    throw new AppError(
-      415,
-      'UNSUPPORTED_MEDIA_TYPE',
-      `${type} media must be ${rule.formats.join(', ')}; the file is ${format ?? 'of an unrecognised type'}`,
-    );
+    throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `${type} media must be ${rule.formats.join(', ')}; the file is ${format ?? 'of an unrecognised type'}`);
   }
   return { bytes, filename: `${safeBaseName(part.filename)}.${format}`, contentType: FORMAT_CONTENT_TYPES[format] };
 }

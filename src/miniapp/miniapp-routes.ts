@@ -4,16 +4,7 @@ import { tenantOf } from '../tenancy/tenant-context';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import {
-  checkText,
-  generateScheme,
-  generateUrlLink,
-  getTempMedia,
-  getUnlimitedWxaCode,
-  sendCustomerMessage,
-  sendSubscribeMessage,
-  uploadTempMedia,
-} from '../wechat/mp-api';
+import { checkText, generateScheme, generateUrlLink, getTempMedia, getUnlimitedWxaCode, sendCustomerMessage, sendSubscribeMessage, uploadTempMedia } from '../wechat/mp-api';
 import { jsonInput, parseBody, parseQuery, validate } from '../http/http-input';
 import { requireSession, sessionOrKey, sessionUser } from '../auth/session-auth';
 import type { SessionStore } from '../auth/session-store';

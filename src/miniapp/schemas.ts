@@ -48,10 +48,7 @@ export const subscribeBody = z.strictObject({
   template_id: TEMPLATE_ID,
   page: z.string().min(1).max(1024).optional(),
   data: z
-    .record(
-      z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'keys are template field names such as thing1 or time2'),
-      z.strictObject({ value: z.union([z.string().max(1024), z.number()]) }),
-    )
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'keys are template field names such as thing1 or time2'), z.strictObject({ value: z.union([z.string().max(1024), z.number()]) }))
     .refine((d) => Object.keys(d).length > 0 && Object.keys(d).length <= 50, 'must have between 1 and 50 fields'),
   miniprogram_state: z.enum(['developer', 'trial', 'formal']).optional(),
   lang: z.enum(['zh_CN', 'en_US', 'zh_HK', 'zh_TW']).optional(),

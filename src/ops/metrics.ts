@@ -6,7 +6,13 @@ import type { GatewayMiddleware, GatewayState } from '../http/context';
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests = new Counter({ name: 'wxgate_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status', 'appid'], registers: [this.registry] });
-  readonly httpDuration = new Histogram({ name: 'wxgate_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'wxgate_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly wechatCalls = new Counter({ name: 'wxgate_wechat_calls_total', help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
   readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
 

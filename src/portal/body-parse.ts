@@ -43,11 +43,9 @@ export interface ParsedPush {
   fields: Record<string, unknown>;
 }
 
-const malformed = (message: string, cause?: unknown): AppError =>
-  new AppError(400, 'MALFORMED_BODY', message, { cause });
+const malformed = (message: string, cause?: unknown): AppError => new AppError(400, 'MALFORMED_BODY', message, { cause });
 
-const tooComplex = (limit: keyof BodyLimits, value: number): AppError =>
-  new AppError(400, 'BODY_TOO_COMPLEX', 'Push body is too complex', { details: { limit, value } });
+const tooComplex = (limit: keyof BodyLimits, value: number): AppError => new AppError(400, 'BODY_TOO_COMPLEX', 'Push body is too complex', { details: { limit, value } });
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -108,11 +106,7 @@ function resolveLimits(limits: Partial<BodyLimits>): BodyLimits {
 }
 
 /** Parses a push body; throws AppError 400 MALFORMED_BODY, BODY_TOO_COMPLEX or XML_FORBIDDEN. */
-export function parsePushBody(
-  body: Uint8Array | string,
-  contentType: string | undefined,
-  limits: Partial<BodyLimits> = {},
-): ParsedPush {
+export function parsePushBody(body: Uint8Array | string, contentType: string | undefined, limits: Partial<BodyLimits> = {}): ParsedPush {
   const lim = resolveLimits(limits);
   const format = detectFormat(body, contentType);
   const text = decodeBody(body);

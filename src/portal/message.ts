@@ -7,15 +7,7 @@ import { AppError } from '../kernel/errors';
 import { isRecord } from '../kernel/records';
 
 /** The message types WeChat documents; other values are passed through as they are. */
-export type KnownMsgType =
-  | 'text'
-  | 'image'
-  | 'voice'
-  | 'video'
-  | 'location'
-  | 'link'
-  | 'miniprogrampage'
-  | 'event';
+export type KnownMsgType = 'text' | 'image' | 'voice' | 'video' | 'location' | 'link' | 'miniprogrampage' | 'event';
 
 /** One template in a subscribe-message event (`List` item). */
 export interface SubscribeListItem {
@@ -119,7 +111,6 @@ function num(v: unknown): number | undefined {
   const n = Number(s);
   return Number.isFinite(n) ? n : undefined;
 }
-
 
 function requiredText(fields: Record<string, unknown>, name: string): string {
   const v = text(fields[name]);

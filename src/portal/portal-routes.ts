@@ -65,7 +65,14 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   const { webhook } = webhookSection.of(tenant);
   const query = pushQuery(ctx);
   const body = await readRawBody(ctx, o.maxBodyBytes);
-  const opened = openPushRequest({ appid: tenant.appid, token: settings.token, aesKey: settings.aesKey }, query, body, ctx.get('content-type') || undefined, nowS(o.clock), o.timestampWindowS);
+  const opened = openPushRequest(
+    { appid: tenant.appid, token: settings.token, aesKey: settings.aesKey },
+    query,
+    body,
+    ctx.get('content-type') || undefined,
+    nowS(o.clock),
+    o.timestampWindowS,
+  );
   const { msg } = opened;
   // Encrypted pushes are signed over their content; plain ones only over the query.
   if (!opened.encrypted) {
@@ -77,9 +84,7 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   const plan = planActions(settings.rules, msg);
   if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
   const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
-  const outcome = await dependency(() =>
-    o.intake.accept(dedupKey(msg), plainReply, webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined),
-  );
+  const outcome = await dependency(() => o.intake.accept(dedupKey(msg), plainReply, webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined));
   if (outcome.kind === 'duplicate') {
     ctx.state.log.info({ msgType: msg.msgType }, 'duplicate push answered without processing');
     respond(ctx, tenant.appid, settings, opened.format, opened.encrypted, outcome.reply, o.clock);
@@ -95,9 +100,7 @@ function respond(ctx: GatewayContext, appid: string, settings: PortalSettings, f
     ctx.body = 'success';
     return;
   }
-  const out = encrypted
-    ? encryptReply(aesKeyFromEncodingKey(settings.aesKey), settings.token, appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0)))
-    : plainReply;
+  const out = encrypted ? encryptReply(aesKeyFromEncodingKey(settings.aesKey), settings.token, appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0))) : plainReply;
   ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
   ctx.body = out;
 }

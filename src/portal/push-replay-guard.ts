@@ -9,7 +9,10 @@ import { redisKeys } from '../infra/redis-keys';
  * same body again is a WeChat retry, another body is a replay.
  */
 export class PushReplayGuard {
-  constructor(private readonly redis: Redis, private readonly windowS: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly windowS: number,
+  ) {}
 
   /** True when this signed query is new or comes with the body it first came with. */
   async accept(appid: string, timestamp: string, nonce: string, signature: string, body: Buffer): Promise<boolean> {

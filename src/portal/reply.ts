@@ -46,12 +46,7 @@ function replyFields(push: Pick<PushMessage, 'toUser' | 'fromUser'>, reply: Repl
  * Builds a passive reply to `push`. `createTime` is in seconds (passed in: this module reads no
  * clock). XML strings go in CDATA, numbers bare, like WeChat's own samples.
  */
-export function buildPassiveReply(
-  push: Pick<PushMessage, 'toUser' | 'fromUser'>,
-  reply: Reply,
-  format: PushFormat,
-  createTime: number,
-): string {
+export function buildPassiveReply(push: Pick<PushMessage, 'toUser' | 'fromUser'>, reply: Reply, format: PushFormat, createTime: number): string {
   assertSeconds(createTime, 'createTime');
   const fields = replyFields(push, reply, createTime);
   if (format === 'json') return JSON.stringify(fields);
@@ -67,16 +62,7 @@ export function buildPassiveReply(
  * Encrypt = the cipher with a new random prefix; MsgSignature over token, timestamp (seconds),
  * nonce and Encrypt. `randomPrefix` is for reproducible tests only.
  */
-export function encryptReply(
-  key: Buffer,
-  token: string,
-  appid: string,
-  plainReply: string,
-  format: PushFormat,
-  timestamp: number,
-  nonce: string,
-  randomPrefix?: Buffer,
-): string {
+export function encryptReply(key: Buffer, token: string, appid: string, plainReply: string, format: PushFormat, timestamp: number, nonce: string, randomPrefix?: Buffer): string {
   assertSeconds(timestamp, 'timestamp');
   if (nonce === '') throw new Error('nonce must not be empty');
   const encrypt = encryptMessage(key, appid, plainReply, randomPrefix);
@@ -84,8 +70,5 @@ export function encryptReply(
   if (format === 'json') {
     return JSON.stringify({ Encrypt: encrypt, MsgSignature: signature, TimeStamp: timestamp, Nonce: nonce });
   }
-  return (
-    `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` +
-    `<TimeStamp>${timestamp}</TimeStamp><Nonce>${cdata(nonce)}</Nonce></xml>`
-  );
+  return `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` + `<TimeStamp>${timestamp}</TimeStamp><Nonce>${cdata(nonce)}</Nonce></xml>`;
 }

@@ -64,12 +64,7 @@ function assertKey(key: Buffer): void {
  * Encrypts `message` for `appid`; returns the base64 `Encrypt` value. `randomPrefix` exists so the
  * official test vectors can be reproduced; production callers leave it out.
  */
-export function encryptMessage(
-  key: Buffer,
-  appid: string,
-  message: string,
-  randomPrefix: Buffer = randomBytes(RANDOM_PREFIX_BYTES),
-): string {
+export function encryptMessage(key: Buffer, appid: string, message: string, randomPrefix: Buffer = randomBytes(RANDOM_PREFIX_BYTES)): string {
   assertKey(key);
   if (randomPrefix.length !== RANDOM_PREFIX_BYTES) {
     throw new Error(`random prefix must be ${RANDOM_PREFIX_BYTES} bytes`);

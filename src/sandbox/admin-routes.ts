@@ -27,7 +27,10 @@ const loginCodeSchema = z.object({
 const phoneCodeSchema = z.object({
   appid: z.string().min(1),
   phone: z.string().min(1),
-  countryCode: z.string().regex(/^\d{1,4}$/).optional(),
+  countryCode: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional(),
 });
 const advanceSchema = z.object({ ms: z.number().int().min(0) });
 const wordsSchema = z.object({ words: z.array(z.string()) });

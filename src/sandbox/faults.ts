@@ -33,9 +33,7 @@ export class FaultInjector {
    * undefined when none matches.
    */
   take(endpoint: string, appid: string): Readonly<SandboxFault> | undefined {
-    const i = this.pending.findIndex(
-      (f) => (f.endpoint === undefined || f.endpoint === endpoint) && (f.appid === undefined || f.appid === appid),
-    );
+    const i = this.pending.findIndex((f) => (f.endpoint === undefined || f.endpoint === endpoint) && (f.appid === undefined || f.appid === appid));
     if (i < 0) return undefined;
     const f = this.pending[i];
     f.times -= 1;

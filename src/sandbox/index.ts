@@ -10,17 +10,7 @@
  * - Admin API under /__sandbox answers plain HTTP statuses and `{error}`; it is never counted or faulted.
  */
 export { createSandbox } from './sandbox';
-export type {
-  CallCounts,
-  LoginCodeOptions,
-  MessageKind,
-  Sandbox,
-  SandboxApp,
-  SandboxFault,
-  SandboxOptions,
-  SandboxServer,
-  SentMessage,
-} from './types';
+export type { CallCounts, LoginCodeOptions, MessageKind, Sandbox, SandboxApp, SandboxFault, SandboxOptions, SandboxServer, SentMessage } from './types';
 export { ERRMSG } from './wx-errors';
 export { HANDOVER_MS, STABLE_FORCE_DAILY_LIMIT, STABLE_FORCE_MIN_INTERVAL_MS } from './tokens';
 export { LOGIN_CODE_TTL_MS } from './login';

@@ -54,12 +54,25 @@ export function samplePush(kind: PushKind, opts: { fromUser?: string; createTime
     video: { MsgType: 'video', MediaId: 'media_' + msgSeq, ThumbMediaId: 'thumb_' + msgSeq, MsgId: msgId() },
     location: { MsgType: 'location', Location_X: '23.134521', Location_Y: '113.358803', Scale: '20', Label: 'Guangzhou', MsgId: msgId() },
     link: { MsgType: 'link', Title: 'A link', Description: 'desc', Url: 'https://example.invalid/', MsgId: msgId() },
-    miniprogrampage: { MsgType: 'miniprogrampage', Title: 'Card', AppId: 'wx0123456789abcdef', PagePath: 'pages/index/index', ThumbUrl: 'https://example.invalid/t.jpg', ThumbMediaId: 'thumb', MsgId: msgId() },
+    miniprogrampage: {
+      MsgType: 'miniprogrampage',
+      Title: 'Card',
+      AppId: 'wx0123456789abcdef',
+      PagePath: 'pages/index/index',
+      ThumbUrl: 'https://example.invalid/t.jpg',
+      ThumbMediaId: 'thumb',
+      MsgId: msgId(),
+    },
     user_enter_tempsession: { MsgType: 'event', Event: 'user_enter_tempsession', SessionFrom: 'sandbox' },
     subscribe_msg_popup_event: {
       MsgType: 'event',
       Event: 'subscribe_msg_popup_event',
-      SubscribeMsgPopupEvent: { List: [{ TemplateId: 'tmpl_a', SubscribeStatusString: 'accept', PopupScene: '0' }, { TemplateId: 'tmpl_b', SubscribeStatusString: 'reject', PopupScene: '0' }] },
+      SubscribeMsgPopupEvent: {
+        List: [
+          { TemplateId: 'tmpl_a', SubscribeStatusString: 'accept', PopupScene: '0' },
+          { TemplateId: 'tmpl_b', SubscribeStatusString: 'reject', PopupScene: '0' },
+        ],
+      },
     },
     subscribe_msg_change_event: {
       MsgType: 'event',
@@ -108,11 +121,7 @@ export interface BuiltPush {
 }
 
 /** Signs (and in compatible/safe mode encrypts) a push the way WeChat does. */
-export function buildPush(
-  target: PushTarget,
-  fields: PushFields,
-  opts: { format: PushFormat; mode: PushMode; timestamp?: number; nonce?: string },
-): BuiltPush {
+export function buildPush(target: PushTarget, fields: PushFields, opts: { format: PushFormat; mode: PushMode; timestamp?: number; nonce?: string }): BuiltPush {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? String(randomBytes(4).readUInt32BE(0));
   const plaintext = opts.format === 'xml' ? toXml(fields) : JSON.stringify(fields);

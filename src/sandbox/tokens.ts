@@ -22,9 +22,7 @@ export interface IssuedToken {
   expires_in: number;
 }
 
-export type TokenCheck =
-  | { ok: true; appid: string; kind: TokenKind }
-  | { ok: false; errcode: 40001 | 42001; appid?: string };
+export type TokenCheck = { ok: true; appid: string; kind: TokenKind } | { ok: false; errcode: 40001 | 42001; appid?: string };
 
 interface TokenRecord {
   readonly token: string;

@@ -89,9 +89,7 @@ export class TenantResolver {
     }
     if (!doc) doc = await this.repo.findDoc(appid);
     if (doc && !fromL2 && redisGen !== null) {
-      await this.redis
-        .eval(SET_IF_GEN, 2, tenantCacheKey(appid), tenantGenKey(appid), redisGen, JSON.stringify(doc), String(L2_TTL_S))
-        .catch(() => undefined);
+      await this.redis.eval(SET_IF_GEN, 2, tenantCacheKey(appid), tenantGenKey(appid), redisGen, JSON.stringify(doc), String(L2_TTL_S)).catch(() => undefined);
     }
     const tenant = doc ? this.repo.open(doc) : null;
     // An invalidation arrived while we were loading: answer this caller, but don't cache.

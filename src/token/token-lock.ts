@@ -12,7 +12,10 @@ export type LockAttempt = { kind: 'acquired'; lock: Lock; key: string; value: st
 export class TokenLock {
   private readonly redlock: Redlock;
 
-  constructor(redis: Redis, private readonly ttlMs: number) {
+  constructor(
+    redis: Redis,
+    private readonly ttlMs: number,
+  ) {
     this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01 });
     // Client errors are reported through acquire's result; without a listener they would crash.
     this.redlock.on('error', () => undefined);

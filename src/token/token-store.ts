@@ -18,7 +18,10 @@ return 1`;
 
 /** L2: the fleet's truth about each tenant's token, in Redis. */
 export class TokenStore {
-  constructor(private readonly redis: Redis, private readonly clock: Clock) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly clock: Clock,
+  ) {}
 
   async get(key: string): Promise<TokenRecord | null> {
     return parseRecord(await this.redis.get(key));

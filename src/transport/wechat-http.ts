@@ -16,11 +16,13 @@ export interface WeChatRequest {
 }
 
 export type WeChatResponse =
-  | { kind: 'json'; status: number; data: Record<string, unknown>; raw: Buffer }
-  | { kind: 'binary'; status: number; contentType: string; headers: Record<string, string>; stream: Readable };
+  { kind: 'json'; status: number; data: Record<string, unknown>; raw: Buffer } | { kind: 'binary'; status: number; contentType: string; headers: Record<string, string>; stream: Readable };
 
 export class WeChatTransportError extends Error {
-  constructor(readonly api: string, message: string) {
+  constructor(
+    readonly api: string,
+    message: string,
+  ) {
     super(`WeChat ${api} unreachable: ${message}`);
     this.name = 'WeChatTransportError';
   }

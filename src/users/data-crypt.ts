@@ -48,7 +48,6 @@ function decodeBase64(value: unknown, field: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
-
 /**
  * Decrypts a mini program's `encryptedData` and checks that its watermark names `expectedAppid`.
  *
@@ -58,12 +57,7 @@ function decodeBase64(value: unknown, field: string): Buffer {
  * - SESSION_KEY_STALE: decryption, padding, UTF-8 or JSON parsing fails (normally a stale session_key);
  * - WATERMARK_MISMATCH: `watermark.appid` is missing or differs from `expectedAppid`.
  */
-export function decryptUserData(
-  sessionKeyB64: string,
-  encryptedDataB64: string,
-  ivB64: string,
-  expectedAppid: string,
-): Record<string, unknown> {
+export function decryptUserData(sessionKeyB64: string, encryptedDataB64: string, ivB64: string, expectedAppid: string): Record<string, unknown> {
   const key = decodeBase64(sessionKeyB64, 'session key');
   if (key.length !== 16) throw invalid('The session key must decode to 16 bytes.');
   const iv = decodeBase64(ivB64, 'iv');
@@ -94,11 +88,7 @@ export function decryptUserData(
   const watermark = data['watermark'];
   const appid = isRecord(watermark) ? watermark['appid'] : undefined;
   if (typeof appid !== 'string' || appid.length === 0 || appid !== expectedAppid) {
-    throw new AppError(
-      400,
-      'WATERMARK_MISMATCH',
-      'The encrypted data was not issued for this mini program (watermark appid mismatch).',
-    );
+    throw new AppError(400, 'WATERMARK_MISMATCH', 'The encrypted data was not issued for this mini program (watermark appid mismatch).');
   }
   return data;
 }
@@ -113,7 +103,9 @@ export function verifyRawDataSignature(rawData: string, sessionKeyB64: string, s
     return false;
   }
   if (sessionKeyB64.length === 0 || !SHA1_HEX.test(signature)) return false;
-  const expected = createHash('sha1').update(rawData + sessionKeyB64, 'utf8').digest();
+  const expected = createHash('sha1')
+    .update(rawData + sessionKeyB64, 'utf8')
+    .digest();
   const given = Buffer.from(signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

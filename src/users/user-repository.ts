@@ -56,7 +56,10 @@ export interface LoginRecord {
 export class UserRepository {
   readonly model: Model<UserDoc>;
 
-  constructor(conn: Connection, private readonly box: SecretBox) {
+  constructor(
+    conn: Connection,
+    private readonly box: SecretBox,
+  ) {
     this.model = userModel(conn);
   }
 

@@ -16,7 +16,11 @@ import { phoneFrom, profileFrom } from './user-data';
 
 /** A wx.login code: printable ASCII, no spaces (real codes are 32 characters). */
 const loginBody = z.strictObject({
-  code: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  code: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
 });
 
 const base64Field = (max: number) => z.string().min(1).max(max);
@@ -29,7 +33,11 @@ const profileBody = z
   .object({
     encryptedData: base64Field(16 * 1024),
     iv: base64Field(64),
-    rawData: z.string().min(1).max(8 * 1024).optional(),
+    rawData: z
+      .string()
+      .min(1)
+      .max(8 * 1024)
+      .optional(),
     signature: z.string().min(1).max(128).optional(),
   })
   .refine((b) => (b.rawData === undefined) === (b.signature === undefined), {
@@ -39,7 +47,12 @@ const profileBody = z
 
 const phoneBody = z
   .object({
-    code: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+    code: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional(),
     encryptedData: base64Field(4 * 1024).optional(),
     iv: base64Field(64).optional(),
   })

@@ -22,7 +22,6 @@ function unexpected(api: string, what: string): AppError {
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-
 // ---------------------------------------------------------------------------------------------
 // login
 
@@ -244,9 +243,7 @@ export async function multipartMedia(file: MediaFile): Promise<{ body: Buffer; c
 
 export async function uploadTempMedia(client: WeChatClient, type: MediaType, file: MediaFile): Promise<UploadedMedia> {
   const { body, contentType } = await multipartMedia(file);
-  const data = await mapErrors(MEDIA_ERRORS, () =>
-    client.json(MEDIA_UPLOAD_API, { method: 'POST', query: { type }, body, headers: { 'content-type': contentType } }),
-  );
+  const data = await mapErrors(MEDIA_ERRORS, () => client.json(MEDIA_UPLOAD_API, { method: 'POST', query: { type }, body, headers: { 'content-type': contentType } }));
   if (!str(data.media_id)) throw unexpected(MEDIA_UPLOAD_API, 'a media_id');
   return { type: String(data.type ?? type), mediaId: data.media_id, createdAt: Number(data.created_at ?? 0) };
 }

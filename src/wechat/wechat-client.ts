@@ -34,7 +34,10 @@ export interface WeChatClientDeps {
  * - 45009/45011: no retry; the tenant's calls to that API fail fast (429) for a cool-down.
  */
 export class WeChatClient {
-  constructor(readonly tenant: Tenant, private readonly d: WeChatClientDeps) {}
+  constructor(
+    readonly tenant: Tenant,
+    private readonly d: WeChatClientDeps,
+  ) {}
 
   get apiBase(): string {
     return this.tenant.apiBase ?? this.d.defaultApiBase;
@@ -84,7 +87,7 @@ export class WeChatClient {
     this.d.cooldowns.check(appid, api);
     let token = await this.d.tokens.get(this.tenant);
     let tokenRetried = false;
-    for (let busy = 0; ; ) {
+    for (let busy = 0; ;) {
       const res = await this.send(api, call, token.accessToken);
       const label = call.metricLabel ?? api;
       if (res.kind === 'binary') {

@@ -43,7 +43,17 @@ describe('delivery: webhook worker', () => {
       await Promise.all([connectRedis(redis), connectRedis(blocking)]);
       hook = new WebhookReceiver(SECRET);
       await hook.start();
-      const tenant = { appid, name: 't', status: 'active', credential: 'appsecret', secret: 's', tokenMode: 'stable', webhook: { url: hook.url, secret: SECRET }, createdAt: new Date(), updatedAt: new Date() } as Tenant;
+      const tenant = {
+        appid,
+        name: 't',
+        status: 'active',
+        credential: 'appsecret',
+        secret: 's',
+        tokenMode: 'stable',
+        webhook: { url: hook.url, secret: SECRET },
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      } as Tenant;
       worker = new WebhookWorker({
         redis,
         blocking,
@@ -69,7 +79,11 @@ describe('delivery: webhook worker', () => {
     it('schedules a failed delivery by the clock and sends it again only once the clock passes that time', async () => {
       hook.down = true;
       const queuedAt = clock.now();
-      await redis.multi().xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'd-clock', appid, message: '{"n":1}', attempts: 0, receivedAt: queuedAt })).sadd(STREAMS_SET, appid).exec();
+      await redis
+        .multi()
+        .xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'd-clock', appid, message: '{"n":1}', attempts: 0, receivedAt: queuedAt }))
+        .sadd(STREAMS_SET, appid)
+        .exec();
 
       const deadline = Date.now() + 10_000;
       let scheduled: [string, string] | undefined;

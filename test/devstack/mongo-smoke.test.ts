@@ -91,18 +91,10 @@ describe('test MongoDB smoke', () => {
     const Counters = await freshModel('setoninsert');
     const opts = { upsert: true, returnDocument: 'after' } as const;
 
-    const first = await Counters.findOneAndUpdate(
-      { key: 'x' },
-      { $set: { value: 1 }, $setOnInsert: { createdBy: 'first' } },
-      opts,
-    ).lean();
+    const first = await Counters.findOneAndUpdate({ key: 'x' }, { $set: { value: 1 }, $setOnInsert: { createdBy: 'first' } }, opts).lean();
     expect(first?.createdBy).to.equal('first');
 
-    const second = await Counters.findOneAndUpdate(
-      { key: 'x' },
-      { $set: { value: 2 }, $setOnInsert: { createdBy: 'second' } },
-      opts,
-    ).lean();
+    const second = await Counters.findOneAndUpdate({ key: 'x' }, { $set: { value: 2 }, $setOnInsert: { createdBy: 'second' } }, opts).lean();
     expect(second?.value).to.equal(2);
     expect(second?.createdBy).to.equal('first');
   });

@@ -297,7 +297,14 @@ describe('hostile input on every endpoint: 4xx JSON with a stable code, never 5x
   function jsonCases(e: Endpoint): Case[] {
     if (e.input !== 'json') return [];
     const auth = () => goodAuth(e);
-    const raw = (label: string, body: string | Buffer | (() => string | Buffer), contentType: string | undefined, status: number, code: string, extra: Record<string, string> = {}): Case => ({
+    const raw = (
+      label: string,
+      body: string | Buffer | (() => string | Buffer),
+      contentType: string | undefined,
+      status: number,
+      code: string,
+      extra: Record<string, string> = {},
+    ): Case => ({
       label,
       req: async () => ({ auth: auth(), body: typeof body === 'function' ? body() : body, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...extra } }),
       status,
@@ -307,8 +314,14 @@ describe('hostile input on every endpoint: 4xx JSON with a stable code, never 5x
     const limit = e.limit ?? 64 * 1024;
     const deep = '['.repeat(limit / 4) + ']'.repeat(limit / 4);
     const cases: Case[] = [
-      { ...raw('JSON sent as text/plain', '', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'), req: async () => ({ auth: auth(), body: validText(), headers: { 'content-type': 'text/plain' } }) },
-      { ...raw('JSON sent as a form', '', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'), req: async () => ({ auth: auth(), body: 'code=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' } }) },
+      {
+        ...raw('JSON sent as text/plain', '', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'),
+        req: async () => ({ auth: auth(), body: validText(), headers: { 'content-type': 'text/plain' } }),
+      },
+      {
+        ...raw('JSON sent as a form', '', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'),
+        req: async () => ({ auth: auth(), body: 'code=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      },
       raw('multipart instead of JSON', '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', 'multipart/form-data; boundary=b', 415, 'UNSUPPORTED_MEDIA_TYPE'),
       raw('XML instead of JSON', '<xml><code>1</code></xml>', 'application/xml', 415, 'UNSUPPORTED_MEDIA_TYPE'),
       raw('malformed JSON', '{"code":', 'application/json', 400, 'MALFORMED_JSON'),
@@ -345,7 +358,12 @@ describe('hostile input on every endpoint: 4xx JSON with a stable code, never 5x
       raw('unsupported Content-Encoding', validText, 'application/json', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-encoding': 'br2' }),
       raw('gzip that is not gzip', 'definitely not gzip', 'application/json', 400, 'BAD_REQUEST', { 'content-encoding': 'gzip' }),
       raw('a gzip bomb over the limit', gzipSync(Buffer.from(JSON.stringify({ pad: 'x'.repeat(limit * 50) }))), 'application/json', 413, 'PAYLOAD_TOO_LARGE', { 'content-encoding': 'gzip' }),
-      { label: 'wrong types everywhere', req: async () => ({ auth: auth(), json: { code: {}, scene: [], content: 1, path: true, touser: 1, encryptedData: [], iv: null } }), status: 400, code: 'INVALID_BODY' },
+      {
+        label: 'wrong types everywhere',
+        req: async () => ({ auth: auth(), json: { code: {}, scene: [], content: 1, path: true, touser: 1, encryptedData: [], iv: null } }),
+        status: 400,
+        code: 'INVALID_BODY',
+      },
     ];
     if (!e.emptyOk) {
       cases.push({ label: 'empty object', req: async () => ({ auth: auth(), json: {} }), status: 400, code: 'INVALID_BODY' });
@@ -380,7 +398,16 @@ describe('hostile input on every endpoint: 4xx JSON with a stable code, never 5x
       c('raw bytes as image/png', '/media?type=image', () => ({ body: png, headers: { 'content-type': 'image/png' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'),
       c('no body', '/media?type=image', () => ({}), 400, 'MEDIA_MISSING'),
       c('multipart without boundary', '/media?type=image', () => ({ body: 'abc', headers: { 'content-type': 'multipart/form-data' } }), 400, 'MALFORMED_MULTIPART'),
-      c('multipart cut short', '/media?type=image', () => ({ body: '--b\r\nContent-Disposition: form-data; name="media"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG', headers: { 'content-type': 'multipart/form-data; boundary=b' } }), 400, 'MALFORMED_MULTIPART'),
+      c(
+        'multipart cut short',
+        '/media?type=image',
+        () => ({
+          body: '--b\r\nContent-Disposition: form-data; name="media"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG',
+          headers: { 'content-type': 'multipart/form-data; boundary=b' },
+        }),
+        400,
+        'MALFORMED_MULTIPART',
+      ),
       c('garbage multipart', '/media?type=image', () => ({ body: randomBytes(2000), headers: { 'content-type': 'multipart/form-data; boundary=zzz' } }), 400, 'MALFORMED_MULTIPART'),
       c('file in the wrong field', '/media?type=image', () => ({ body: form('file', png) }), 400, 'MEDIA_MISSING'),
       c('media as a text field', '/media?type=image', () => ({ body: form('media', 'not a file') }), 400, 'MEDIA_MISSING'),
@@ -391,8 +418,20 @@ describe('hostile input on every endpoint: 4xx JSON with a stable code, never 5x
       c('text declared as image/png', '/media?type=image', () => ({ body: form('media', Buffer.from('hello, world'), 'a.png', 'image/png') }), 415, 'UNSUPPORTED_MEDIA_TYPE'),
       c('an image uploaded as voice', '/media?type=voice', () => ({ body: form('media', png, 'a.mp3', 'audio/mpeg') }), 415, 'UNSUPPORTED_MEDIA_TYPE'),
       c('a script named .png', '/media?type=image', () => ({ body: form('media', Buffer.from('#!/bin/sh\nrm -rf /'), '../../etc/passwd.png') }), 415, 'UNSUPPORTED_MEDIA_TYPE'),
-      c('thumb over 64 KB', '/media?type=thumb', () => ({ body: form('media', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(70 * 1024)]), 't.jpg', 'image/jpeg') }), 413, 'PAYLOAD_TOO_LARGE'),
-      c('declared Content-Length over the limit', '/media?type=thumb', () => ({ body: Buffer.alloc(200 * 1024, 1), headers: { 'content-type': 'multipart/form-data; boundary=b' } }), 413, 'PAYLOAD_TOO_LARGE'),
+      c(
+        'thumb over 64 KB',
+        '/media?type=thumb',
+        () => ({ body: form('media', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(70 * 1024)]), 't.jpg', 'image/jpeg') }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ),
+      c(
+        'declared Content-Length over the limit',
+        '/media?type=thumb',
+        () => ({ body: Buffer.alloc(200 * 1024, 1), headers: { 'content-type': 'multipart/form-data; boundary=b' } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ),
       {
         label: 'chunked body over the limit',
         req: async () => {

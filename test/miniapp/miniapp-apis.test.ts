@@ -23,7 +23,15 @@ describe('mini-program APIs (gateway process + sandbox)', function () {
   describe('POST /wxacode', () => {
     it('returns PNG bytes, for a service key and for a user session', async () => {
       for (const auth of [A.key, user.token]) {
-        const r = await post('/wxacode', auth, { scene: 'id=42&from=poster', page: 'pages/item/item', width: 430, env_version: 'trial', check_path: false, is_hyaline: true, line_color: { r: 10, g: 20, b: 30 } });
+        const r = await post('/wxacode', auth, {
+          scene: 'id=42&from=poster',
+          page: 'pages/item/item',
+          width: 430,
+          env_version: 'trial',
+          check_path: false,
+          is_hyaline: true,
+          line_color: { r: 10, g: 20, b: 30 },
+        });
         expect(r.status, r.text).to.equal(200);
         expect(r.headers.get('content-type')).to.equal('image/png');
         expect(r.buf.subarray(0, 8).equals(PNG_MAGIC)).to.equal(true);
@@ -137,7 +145,7 @@ describe('mini-program APIs (gateway process + sandbox)', function () {
   });
 
   describe('POST /security/text-check', () => {
-    it('passes clean text and flags risky text, for the session\'s user', async () => {
+    it("passes clean text and flags risky text, for the session's user", async () => {
       const ok = await post('/security/text-check', user.token, { content: 'a nice cup of tea' });
       expect(ok.status, ok.text).to.equal(200);
       expect(ok.json).to.include({ suggest: 'pass', label: 100 });
@@ -210,7 +218,7 @@ describe('mini-program APIs (gateway process + sandbox)', function () {
       expect(h.sandbox.calls('/cgi-bin/media/upload', A.appid)).to.equal(before);
     });
 
-    it('unknown media and another tenant\'s media are 404 MEDIA_NOT_FOUND', async () => {
+    it("unknown media and another tenant's media are 404 MEDIA_NOT_FOUND", async () => {
       const missing = await h.req('GET', `/${A.appid}/media/${'x'.repeat(64)}`, { auth: A.key });
       expect([missing.status, missing.json.error.code]).to.deep.equal([404, 'MEDIA_NOT_FOUND']);
       const mp3 = Buffer.concat([Buffer.from('ID3'), randomBytes(100)]);
@@ -234,7 +242,7 @@ describe('mini-program APIs (gateway process + sandbox)', function () {
       expect((await post('/links/scheme', A.key, {})).status).to.equal(200);
     });
 
-    it('refuses a path with a query, and maps WeChat\'s page error', async () => {
+    it("refuses a path with a query, and maps WeChat's page error", async () => {
       const r = await post('/links/url', A.key, { path: 'pages/index/index?x=1' });
       expect([r.status, r.json.error.code]).to.deep.equal([400, 'INVALID_BODY']);
       expect(r.json.error.message).to.match(/^path: /);

@@ -204,8 +204,7 @@ describe('ops: graceful shutdown', function () {
       expect(code).to.equal(0);
       expect(
         exitMs,
-        `exited ${exitMs} ms after answering (response had "Connection: ${r.connection}"); ` +
-          'the server kept the answered connection alive and waited for SHUTDOWN_GRACE_MS',
+        `exited ${exitMs} ms after answering (response had "Connection: ${r.connection}"); ` + 'the server kept the answered connection alive and waited for SHUTDOWN_GRACE_MS',
       ).to.be.below(1000);
     });
 

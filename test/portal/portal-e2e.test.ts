@@ -56,7 +56,10 @@ describe('push portal, end to end through gateway processes', function () {
     const bad = await axios.get(portal(fleet[0]!), { params: { signature: '0'.repeat(40), timestamp, nonce, echostr: 'echo123' }, validateStatus: () => true });
     expect(bad.status).to.equal(401);
     expect(bad.data.error.code).to.equal('INVALID_SIGNATURE');
-    const legacy = await axios.get(`${fleet[1]!.url}/wx/portal/${tenant.appid}`, { params: { signature: pushSignature(tenant.token, timestamp, nonce), timestamp, nonce, echostr: 'legacy' }, responseType: 'text' });
+    const legacy = await axios.get(`${fleet[1]!.url}/wx/portal/${tenant.appid}`, {
+      params: { signature: pushSignature(tenant.token, timestamp, nonce), timestamp, nonce, echostr: 'legacy' },
+      responseType: 'text',
+    });
     expect(legacy.data).to.equal('legacy');
   });
 
@@ -72,7 +75,8 @@ describe('push portal, end to end through gateway processes', function () {
         if (mode === 'plain') {
           reply = format === 'xml' ? (new XMLParser().parse(attempt!.body!).xml as Record<string, unknown>) : (JSON.parse(attempt!.body!) as Record<string, unknown>);
         } else {
-          const env = format === 'xml' ? (new XMLParser({ parseTagValue: false }).parse(attempt!.body!).xml as Record<string, string>) : (JSON.parse(attempt!.body!) as Record<string, string>);
+          const env =
+            format === 'xml' ? (new XMLParser({ parseTagValue: false }).parse(attempt!.body!).xml as Record<string, string>) : (JSON.parse(attempt!.body!) as Record<string, string>);
           expect(env.MsgSignature).to.equal(msgSignature(tenant.token, String(env.TimeStamp), String(env.Nonce), String(env.Encrypt)));
           expect(Number(env.TimeStamp)).to.be.closeTo(Date.now() / 1000, 30);
           const inner = decryptMessage(aesKeyFromEncodingKey(tenant.aesKey), String(env.Encrypt));

@@ -40,8 +40,18 @@ function generate(t: TenantFixture, n: number): Hostile[] {
       const xml = validXml();
       return { kind: 'brokenXml', query: signedQuery(), body: xml.slice(0, Math.floor(r() * (xml.length - 1))) + pick(['<', '</x', '<![CDATA[', '&', '']), contentType: 'text/xml' };
     },
-    doctype: () => ({ kind: 'doctype', query: signedQuery(), body: `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "${'A'.repeat(100)}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><ToUserName>&b;</ToUserName></xml>`, contentType: 'text/xml' }),
-    externalEntity: () => ({ kind: 'externalEntity', query: signedQuery(), body: '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Content>&x;</Content></xml>', contentType: 'text/xml' }),
+    doctype: () => ({
+      kind: 'doctype',
+      query: signedQuery(),
+      body: `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "${'A'.repeat(100)}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><ToUserName>&b;</ToUserName></xml>`,
+      contentType: 'text/xml',
+    }),
+    externalEntity: () => ({
+      kind: 'externalEntity',
+      query: signedQuery(),
+      body: '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Content>&x;</Content></xml>',
+      contentType: 'text/xml',
+    }),
     deepXml: () => ({ kind: 'deepXml', query: signedQuery(), body: '<xml>' + '<a>'.repeat(50 + Math.floor(r() * 5000)) + '</a>'.repeat(10) + '</xml>', contentType: 'text/xml' }),
     manyFields: () => ({ kind: 'manyFields', query: signedQuery(), body: '<xml>' + Array.from({ length: 500 }, (_, i) => `<F${i}>v</F${i}>`).join('') + '</xml>', contentType: 'text/xml' }),
     brokenJson: () => {
@@ -50,7 +60,12 @@ function generate(t: TenantFixture, n: number): Hostile[] {
     },
     jsonNotObject: () => ({ kind: 'jsonNotObject', query: signedQuery(), body: pick(['[]', '1', '"x"', 'null', '[{"a":1}]']), contentType: 'application/json' }),
     missingFields: () => ({ kind: 'missingFields', query: signedQuery(), body: JSON.stringify({ MsgType: 'text' }), contentType: 'application/json' }),
-    randomBytes: () => ({ kind: 'randomBytes', query: signedQuery(), body: Buffer.from(Array.from({ length: 1 + Math.floor(r() * 2000) }, () => Math.floor(r() * 256))), contentType: pick(['text/xml', 'application/json', 'application/octet-stream', '']) }),
+    randomBytes: () => ({
+      kind: 'randomBytes',
+      query: signedQuery(),
+      body: Buffer.from(Array.from({ length: 1 + Math.floor(r() * 2000) }, () => Math.floor(r() * 256))),
+      contentType: pick(['text/xml', 'application/json', 'application/octet-stream', '']),
+    }),
     badBase64: () => {
       const encrypt = pick(['!!!notbase64!!!', 'abc', '====', 'YWJj\u0000ZGVm', '%%%' + 'A'.repeat(30)]);
       return { kind: 'badBase64', query: encryptedQuery(encrypt), body: JSON.stringify({ ToUserName: 'gh_x', Encrypt: encrypt }), contentType: 'application/json' };
@@ -86,9 +101,19 @@ function generate(t: TenantFixture, n: number): Hostile[] {
       const push = buildPush(t, samplePush('text'), { format: pick(['xml', 'json'] as const), mode: pick(['plain', 'safe'] as const), timestamp: ts });
       return { kind: 'staleTimestamp', query: push.query, body: push.body, contentType: push.contentType };
     },
-    badQuery: () => ({ kind: 'badQuery', query: { signature: 'x', timestamp: pick(['', 'abc', '1'.repeat(40), '-5']), nonce: pick(['', 'a b', '<script>']) }, body: validXml(), contentType: 'text/xml' }),
+    badQuery: () => ({
+      kind: 'badQuery',
+      query: { signature: 'x', timestamp: pick(['', 'abc', '1'.repeat(40), '-5']), nonce: pick(['', 'a b', '<script>']) },
+      body: validXml(),
+      contentType: 'text/xml',
+    }),
     badEncryptType: () => ({ kind: 'badEncryptType', query: { ...signedQuery(), encrypt_type: pick(['des', 'AES', 'x']) }, body: validXml(), contentType: 'text/xml' }),
-    oversize: () => ({ kind: 'oversize', query: signedQuery(), body: '<xml><Content><![CDATA[' + 'x'.repeat(262_144 + Math.floor(r() * 100_000)) + ']]></Content></xml>', contentType: 'text/xml' }),
+    oversize: () => ({
+      kind: 'oversize',
+      query: signedQuery(),
+      body: '<xml><Content><![CDATA[' + 'x'.repeat(262_144 + Math.floor(r() * 100_000)) + ']]></Content></xml>',
+      contentType: 'text/xml',
+    }),
     emptyBody: () => ({ kind: 'emptyBody', query: signedQuery(), body: pick(['', '   ', '\n']), contentType: 'text/xml' }),
   };
   const kinds = Object.keys(makers);
@@ -124,7 +149,14 @@ describe('push portal under hostile input', function () {
           let status: number;
           let data: unknown;
           try {
-            const res = await axios.post(url, c.body, { params: c.query, headers: { 'content-type': c.contentType }, httpAgent: agent, validateStatus: () => true, transformRequest: [(d: unknown) => d], timeout: 10_000 });
+            const res = await axios.post(url, c.body, {
+              params: c.query,
+              headers: { 'content-type': c.contentType },
+              httpAgent: agent,
+              validateStatus: () => true,
+              transformRequest: [(d: unknown) => d],
+              timeout: 10_000,
+            });
             status = res.status;
             data = res.data;
           } catch (err) {

@@ -99,8 +99,7 @@ describe('sandbox: mini-program APIs', () => {
   });
 
   describe('msg_sec_check v2', () => {
-    const check = (content: string, extra: Record<string, unknown> = {}) =>
-      api(h, '/wxa/msg_sec_check', token, { content, version: 2, scene: 2, openid: 'o_x', ...extra });
+    const check = (content: string, extra: Record<string, unknown> = {}) => api(h, '/wxa/msg_sec_check', token, { content, version: 2, scene: 2, openid: 'o_x', ...extra });
 
     it('passes clean content', async () => {
       const r = await check('hello world');

@@ -9,7 +9,11 @@ import type { TenantFixture } from './tenant-fixtures';
 
 /** Direct access to the stores the gateways use, for seeding tenants and keys. */
 export class Stores {
-  private constructor(readonly conn: Connection, readonly repo: TenantRepository, readonly keys: ServiceKeys) {}
+  private constructor(
+    readonly conn: Connection,
+    readonly repo: TenantRepository,
+    readonly keys: ServiceKeys,
+  ) {}
 
   static async open(uri = process.env.MONGODB_URI ?? ''): Promise<Stores> {
     const conn = await connectMongo(uri);

@@ -14,10 +14,7 @@ export function sleep(ms: number): Promise<void> {
  * Calls `probe` every `everyMs` until it returns true or `withinMs` passes; returns the elapsed time
  * of the first success, or throws describing the last value seen.
  */
-export async function pollUntil(
-  probe: () => Promise<boolean>,
-  opts: { withinMs: number; everyMs?: number; what: string; last?: () => string },
-): Promise<number> {
+export async function pollUntil(probe: () => Promise<boolean>, opts: { withinMs: number; everyMs?: number; what: string; last?: () => string }): Promise<number> {
   const started = Date.now();
   const every = opts.everyMs ?? 50;
   for (;;) {
@@ -86,9 +83,7 @@ export function logLines(gw: GatewayProcess): Record<string, unknown>[] {
 /** The request log lines carrying `reqId` (waits a little: stdout reaches us asynchronously). */
 export async function requestLogLines(gw: GatewayProcess, reqId: string, withinMs = 2000): Promise<Record<string, unknown>[]> {
   const find = () => logLines(gw).filter((l) => l.reqId === reqId && l.msg === 'request');
-  await pollUntil(async () => find().length > 0, { withinMs, what: `request log line for ${reqId}`, last: () => gw.output().slice(-2000) }).catch(
-    () => undefined,
-  );
+  await pollUntil(async () => find().length > 0, { withinMs, what: `request log line for ${reqId}`, last: () => gw.output().slice(-2000) }).catch(() => undefined);
   // Give a duplicate line, if any, the chance to arrive too.
   await sleep(50);
   return find();

@@ -105,7 +105,9 @@ export function encryptUserData(sessionKeyB64: string, data: unknown, ivBytes = 
 }
 
 export function rawDataSignature(rawData: string, sessionKeyB64: string): string {
-  return createHash('sha1').update(rawData + sessionKeyB64, 'utf8').digest('hex');
+  return createHash('sha1')
+    .update(rawData + sessionKeyB64, 'utf8')
+    .digest('hex');
 }
 
 export function sessionRedisKey(token: string): string {

@@ -43,7 +43,7 @@ describe('tenancy: tenant invalidation across gateway processes', function () {
     }
   });
 
-  it('control: a change written behind the gateways\' backs is not seen (they serve from memory)', async () => {
+  it("control: a change written behind the gateways' backs is not seen (they serve from memory)", async () => {
     await withRawMongo((db) => db.collection('tenants').updateOne({ appid: t.appid }, { $set: { status: 'disabled' } }));
     try {
       await sleep(300);

@@ -47,9 +47,7 @@ describe('access tokens across a fleet of gateway processes', function () {
     it('1000 concurrent first requests for one tenant make exactly 1 token call', async () => {
       const { t, key } = await tenantWithKey();
       const res = await Promise.all(
-        Array.from({ length: 1000 }, (_, i) =>
-          client.get<{ access_token: string }>(`${fleet[i % 3]!.url}/${t.appid}/access-token`, { headers: { authorization: `Bearer ${key}` } }),
-        ),
+        Array.from({ length: 1000 }, (_, i) => client.get<{ access_token: string }>(`${fleet[i % 3]!.url}/${t.appid}/access-token`, { headers: { authorization: `Bearer ${key}` } })),
       );
       expect(res.map((r) => r.status).filter((s) => s !== 200)).to.deep.equal([]);
       expect(new Set(res.map((r) => r.data.access_token)).size).to.equal(1);
@@ -60,9 +58,7 @@ describe('access tokens across a fleet of gateway processes', function () {
     it('classic mode: 1000 concurrent first requests also make exactly 1 call to /cgi-bin/token', async () => {
       const { t, key } = await tenantWithKey({ tokenMode: 'classic' });
       const res = await Promise.all(
-        Array.from({ length: 1000 }, (_, i) =>
-          client.get<{ access_token: string }>(`${fleet[i % 3]!.url}/${t.appid}/access-token`, { headers: { authorization: `Bearer ${key}` } }),
-        ),
+        Array.from({ length: 1000 }, (_, i) => client.get<{ access_token: string }>(`${fleet[i % 3]!.url}/${t.appid}/access-token`, { headers: { authorization: `Bearer ${key}` } })),
       );
       expect(res.every((r) => r.status === 200)).to.equal(true);
       expect(sandbox.calls('/cgi-bin/token', t.appid)).to.equal(1);
@@ -111,7 +107,7 @@ describe('access tokens across a fleet of gateway processes', function () {
       expect(Date.now() - started).to.be.lessThan(2000);
     });
 
-    it('-1 three times: two retries only, then WeChat\'s answer is returned', async () => {
+    it("-1 three times: two retries only, then WeChat's answer is returned", async () => {
       const { t, key } = await tenantWithKey();
       expect((await urllink(fleet[0]!, t, key)).status).to.equal(200);
       sandbox.injectFault({ endpoint: '/wxa/generate_urllink', appid: t.appid, errcode: -1, times: 3 });
@@ -208,9 +204,17 @@ describe('access tokens across a fleet of gateway processes', function () {
       expect(down.status).to.equal(200);
       expect(down.headers.get('content-type')).to.match(/^image\//);
       expect(Buffer.from(await down.arrayBuffer()).equals(bytes)).to.equal(true);
-      const png = await client.post(`${fleet[2]!.url}/${t.appid}/wxapi/wxa/getwxacodeunlimit`, { scene: 'a=1' }, { headers: { authorization: `Bearer ${key}` }, responseType: 'arraybuffer' });
+      const png = await client.post(
+        `${fleet[2]!.url}/${t.appid}/wxapi/wxa/getwxacodeunlimit`,
+        { scene: 'a=1' },
+        { headers: { authorization: `Bearer ${key}` }, responseType: 'arraybuffer' },
+      );
       expect(png.headers['content-type']).to.equal('image/png');
-      expect(Buffer.from(png.data as ArrayBuffer).subarray(0, 8).toString('hex')).to.equal('89504e470d0a1a0a');
+      expect(
+        Buffer.from(png.data as ArrayBuffer)
+          .subarray(0, 8)
+          .toString('hex'),
+      ).to.equal('89504e470d0a1a0a');
     });
 
     it('the central token endpoint: invalidate with the token that failed gives the fleet a new one, once', async () => {
@@ -219,7 +223,9 @@ describe('access tokens across a fleet of gateway processes', function () {
       const got = await client.get<{ access_token: string; expires_in: number }>(`${fleet[0]!.url}/${t.appid}/access-token`, auth);
       expect(got.data.expires_in).to.be.within(6800, 6900);
       sandbox.revokeToken(t.appid);
-      const results = await Promise.all(fleet.map((gw) => client.post<{ access_token: string }>(`${gw.url}/${t.appid}/access-token/invalidate`, { access_token: got.data.access_token }, auth)));
+      const results = await Promise.all(
+        fleet.map((gw) => client.post<{ access_token: string }>(`${gw.url}/${t.appid}/access-token/invalidate`, { access_token: got.data.access_token }, auth)),
+      );
       expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200]);
       const fresh = new Set(results.map((r) => r.data.access_token));
       expect(fresh.size).to.equal(1);

@@ -59,7 +59,10 @@ describe('users: login and sessions (gateway processes + sandbox)', function () 
     expect(doc2.unionid).to.equal('union-1');
 
     // Both sessions work, on either gateway; /users/me carries no secret.
-    for (const [token, gw] of [[r1.json.token, 1], [r2.json.token, 0]] as const) {
+    for (const [token, gw] of [
+      [r1.json.token, 1],
+      [r2.json.token, 0],
+    ] as const) {
       const m = await me(A.appid, token, gw);
       expect(m.status, m.text).to.equal(200);
       expect(m.json).to.include({ openid, unionid: 'union-1', loginCount: 2 });

@@ -61,7 +61,7 @@ describe('users: profile and phone (gateway process + sandbox)', function () {
     expect(r.json.profile.nickName).to.equal(userInfo.nickName);
   });
 
-  it('refuses a forged signature, another app\'s watermark, a stale session key and bad base64', async () => {
+  it("refuses a forged signature, another app's watermark, a stale session key and bad base64", async () => {
     const u = await loggedIn(A);
     const rawData = JSON.stringify(userInfo);
     const data = profileOf(u.sessionKey, A.appid, u.openid);

@@ -4,7 +4,10 @@ import { APPID_PATTERN, type TenantDefinition } from '../../tenancy/tenant';
 import type { CliContext, Output } from './cli-context';
 
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }
@@ -63,7 +66,13 @@ export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): P
 export async function listCommand(ctx: CliContext, json: boolean): Promise<void> {
   const tenants = await ctx.repo.list();
   if (json) {
-    ctx.out(JSON.stringify(tenants.map((t) => ctx.repo.sections.mask(t)), null, 2));
+    ctx.out(
+      JSON.stringify(
+        tenants.map((t) => ctx.repo.sections.mask(t)),
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (tenants.length === 0) {

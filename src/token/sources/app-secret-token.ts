@@ -60,13 +60,7 @@ export function classicTokenSource(deps: AppSecretSourceDeps, app: AppCredential
   );
 }
 
-function appSecretSource(
-  deps: AppSecretSourceDeps,
-  app: AppCredential,
-  kind: string,
-  api: string,
-  request: (apiBase: string) => Promise<WeChatResponse>,
-): AccessTokenSource {
+function appSecretSource(deps: AppSecretSourceDeps, app: AppCredential, kind: string, api: string, request: (apiBase: string) => Promise<WeChatResponse>): AccessTokenSource {
   return {
     key: appSecretTokenKey(app.appid, app.secret, kind),
     owner: app.appid,

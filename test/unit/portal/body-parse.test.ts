@@ -66,18 +66,12 @@ describe('portal/body-parse', () => {
     });
 
     it('decodes the predefined entities in text, but not in CDATA', () => {
-      const { fields } = parsePushBody(
-        xmlBody('<xml><T>a &amp; b &lt;c&gt; &quot;&apos; &#20320;&#x597D; &nbsp;</T><C><![CDATA[&amp;]]></C></xml>'),
-        undefined,
-      );
+      const { fields } = parsePushBody(xmlBody('<xml><T>a &amp; b &lt;c&gt; &quot;&apos; &#20320;&#x597D; &nbsp;</T><C><![CDATA[&amp;]]></C></xml>'), undefined);
       expect(fields).to.deep.equal({ T: `a & b <c> "' 你好 &nbsp;`, C: '&amp;' });
     });
 
     it('turns nested elements into records and repeated ones into arrays', () => {
-      const { fields } = parsePushBody(
-        xmlBody('<xml><E><List><T>1</T></List><List><T><![CDATA[2]]></T></List></E><O><List><T>x</T></List></O><Empty></Empty><Self/></xml>'),
-        undefined,
-      );
+      const { fields } = parsePushBody(xmlBody('<xml><E><List><T>1</T></List><List><T><![CDATA[2]]></T></List></E><O><List><T>x</T></List></O><Empty></Empty><Self/></xml>'), undefined);
       expect(fields).to.deep.equal({ E: { List: [{ T: '1' }, { T: '2' }] }, O: { List: { T: 'x' } }, Empty: '', Self: '' });
     });
 
@@ -158,10 +152,7 @@ describe('portal/body-parse', () => {
     });
 
     it('reads the encrypted envelope', () => {
-      const { fields } = parsePushBody(
-        xmlBody('<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc+/==]]></Encrypt></xml>'),
-        undefined,
-      );
+      const { fields } = parsePushBody(xmlBody('<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc+/==]]></Encrypt></xml>'), undefined);
       expect(fields).to.deep.equal({ ToUserName: 'gh_1', Encrypt: 'abc+/==' });
     });
   });

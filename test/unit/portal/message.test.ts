@@ -8,8 +8,7 @@ const fromXml = (xml: string) => normalise(parsePushBody(Buffer.from(xml), 'text
 const fromJson = (json: string) => normalise(parsePushBody(Buffer.from(json), 'application/json').fields, APPID);
 
 const head = (type: string) =>
-  `<ToUserName><![CDATA[gh_abc]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName>` +
-  `<CreateTime>1610969440</CreateTime><MsgType><![CDATA[${type}]]></MsgType>`;
+  `<ToUserName><![CDATA[gh_abc]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName>` + `<CreateTime>1610969440</CreateTime><MsgType><![CDATA[${type}]]></MsgType>`;
 
 describe('portal/message', () => {
   describe('normalise', () => {
@@ -73,7 +72,8 @@ describe('portal/message', () => {
         thumbMediaId: 't3',
       });
       expect(
-        fromXml(`<xml>${head('location')}<Location_X>23.134521</Location_X><Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[somewhere]]></Label><MsgId>4</MsgId></xml>`).location,
+        fromXml(`<xml>${head('location')}<Location_X>23.134521</Location_X><Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[somewhere]]></Label><MsgId>4</MsgId></xml>`)
+          .location,
       ).to.deep.equal({ x: 23.134521, y: 113.358803, scale: 20, label: 'somewhere' });
       expect(fromXml(`<xml>${head('link')}<Title>T</Title><Description>D</Description><Url>https://u</Url><MsgId>5</MsgId></xml>`)).to.deep.include({
         title: 'T',
@@ -81,7 +81,9 @@ describe('portal/message', () => {
         url: 'https://u',
       });
       expect(
-        fromJson('{"ToUserName":"gh_abc","FromUserName":"oUser1","CreateTime":1,"MsgType":"miniprogrampage","MsgId":6,"Title":"T","AppId":"wxother","PagePath":"pages/i","ThumbUrl":"https://t","ThumbMediaId":"tm"}'),
+        fromJson(
+          '{"ToUserName":"gh_abc","FromUserName":"oUser1","CreateTime":1,"MsgType":"miniprogrampage","MsgId":6,"Title":"T","AppId":"wxother","PagePath":"pages/i","ThumbUrl":"https://t","ThumbMediaId":"tm"}',
+        ),
       ).to.deep.include({ title: 'T', pageAppId: 'wxother', pagePath: 'pages/i', thumbUrl: 'https://t', thumbMediaId: 'tm', msgId: '6' });
     });
 
@@ -166,9 +168,7 @@ describe('portal/message', () => {
     });
 
     it('events: appid, FromUserName, CreateTime, Event', () => {
-      expect(dedupKey({ ...base, msgType: 'event', event: 'user_enter_tempsession' })).to.equal(
-        `evt:${APPID}:oUser1:1610969440:user_enter_tempsession`,
-      );
+      expect(dedupKey({ ...base, msgType: 'event', event: 'user_enter_tempsession' })).to.equal(`evt:${APPID}:oUser1:1610969440:user_enter_tempsession`);
     });
 
     it('the same MsgId from another user or at another time is another message', () => {

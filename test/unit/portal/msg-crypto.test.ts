@@ -1,13 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { AppError } from '../../../src/kernel/errors';
-import {
-  aesKeyFromEncodingKey,
-  decryptMessage,
-  encryptMessage,
-  isValidEncodingAESKey,
-  openPush,
-} from '../../../src/protocol/msg-crypto';
+import { aesKeyFromEncodingKey, decryptMessage, encryptMessage, isValidEncodingAESKey, openPush } from '../../../src/protocol/msg-crypto';
 import { SAMPLE, expectAppError } from './helpers';
 
 const key = aesKeyFromEncodingKey(SAMPLE.encodingAESKey);

@@ -61,9 +61,7 @@ describe('portal/rules', () => {
       expect(issuePaths([{ match: {}, replay: { type: 'text', content: 'x' } }])).to.deep.equal(['rules.0']);
       expect(issuePaths([{ match: {}, reply: { type: 'music' } }])).to.deep.equal(['rules.0.reply.type']);
       expect(issuePaths([{ match: {}, reply: { type: 'text', content: '' } }])).to.deep.equal(['rules.0.reply.content']);
-      expect(issuePaths([{ match: {}, customerMessage: { touser: 'other', msgtype: 'text', text: { content: 'x' } } }])).to.deep.equal([
-        'rules.0.customerMessage',
-      ]);
+      expect(issuePaths([{ match: {}, customerMessage: { touser: 'other', msgtype: 'text', text: { content: 'x' } } }])).to.deep.equal(['rules.0.customerMessage']);
       expect(issuePaths([{ match: {}, customerMessage: { msgtype: 'link', link: { title: 'T', description: '', url: 'javascript:alert(1)', thumb_url: 'https://e/t' } } }])).to.deep.equal([
         'rules.0.customerMessage.link.url',
       ]);

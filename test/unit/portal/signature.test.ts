@@ -32,16 +32,12 @@ describe('portal/signature', () => {
   describe('msgSignature', () => {
     it('matches the sample Encrypt value signed with printf | sha1sum', () => {
       // printf '%s' "1409304348${ENCRYPT}pamtestxxxxxx" | sha1sum
-      expect(msgSignature(SAMPLE.token, SAMPLE.timestamp, SAMPLE.nonce, SAMPLE.encrypt)).to.equal(
-        '82c962d39941aa48552f90ef55aa323dc620cc10',
-      );
+      expect(msgSignature(SAMPLE.token, SAMPLE.timestamp, SAMPLE.nonce, SAMPLE.encrypt)).to.equal('82c962d39941aa48552f90ef55aa323dc620cc10');
     });
 
     it('matches a hand-sorted concatenation of four strings', () => {
       // "1409304348" < "jn1L..." < "pamtest" < "xxxxxx"
-      expect(msgSignature(SAMPLE.token, SAMPLE.timestamp, SAMPLE.nonce, SAMPLE.encrypt)).to.equal(
-        sha1(`1409304348${SAMPLE.encrypt}pamtestxxxxxx`),
-      );
+      expect(msgSignature(SAMPLE.token, SAMPLE.timestamp, SAMPLE.nonce, SAMPLE.encrypt)).to.equal(sha1(`1409304348${SAMPLE.encrypt}pamtestxxxxxx`));
     });
 
     it('differs from the plain signature', () => {

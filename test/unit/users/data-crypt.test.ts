@@ -71,20 +71,14 @@ describe('users/data-crypt', () => {
         city: 'Guangzhou',
         province: 'Guangdong',
         country: 'CN',
-        avatarUrl:
-          'http://wx.qlogo.cn/mmopen/vi_32/aSKcBBPpibyKNicHNTMM0qJVh8Kjgiak2AHWr8MHM4WgMEm7GFhsf8OYrySdbvAMvTsw3mo8ibKicsnfN5pRjl1p8HQ/0',
+        avatarUrl: 'http://wx.qlogo.cn/mmopen/vi_32/aSKcBBPpibyKNicHNTMM0qJVh8Kjgiak2AHWr8MHM4WgMEm7GFhsf8OYrySdbvAMvTsw3mo8ibKicsnfN5pRjl1p8HQ/0',
         unionId: 'ocMvos6NjeKLIBqg5Mr9QjxrP1FA',
         watermark: { timestamp: 1477314187, appid: DEMO_APPID },
       });
     });
 
     it('refuses the data for another appid with WATERMARK_MISMATCH', () => {
-      expectAppError(
-        () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, DEMO_IV, 'wx0000000000000000'),
-        400,
-        'WATERMARK_MISMATCH',
-        DEMO_SESSION_KEY,
-      );
+      expectAppError(() => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, DEMO_IV, 'wx0000000000000000'), 400, 'WATERMARK_MISMATCH', DEMO_SESSION_KEY);
     });
 
     it('refuses an empty expected appid', () => {
@@ -94,12 +88,9 @@ describe('users/data-crypt', () => {
 
   describe('decryptUserData input validation (INVALID_ENCRYPTED_DATA)', () => {
     const cases: Array<[string, () => unknown]> = [
-      ['encryptedData with characters outside the alphabet', () =>
-        decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace('CiyL', 'Ci*L'), DEMO_IV, DEMO_APPID)],
-      ['encryptedData whose "+" became a space', () =>
-        decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace(/\+/g, ' '), DEMO_IV, DEMO_APPID)],
-      ['encryptedData with a line break', () =>
-        decryptUserData(DEMO_SESSION_KEY, `${DEMO_ENCRYPTED_DATA.slice(0, 64)}\n${DEMO_ENCRYPTED_DATA.slice(64)}`, DEMO_IV, DEMO_APPID)],
+      ['encryptedData with characters outside the alphabet', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace('CiyL', 'Ci*L'), DEMO_IV, DEMO_APPID)],
+      ['encryptedData whose "+" became a space', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace(/\+/g, ' '), DEMO_IV, DEMO_APPID)],
+      ['encryptedData with a line break', () => decryptUserData(DEMO_SESSION_KEY, `${DEMO_ENCRYPTED_DATA.slice(0, 64)}\n${DEMO_ENCRYPTED_DATA.slice(64)}`, DEMO_IV, DEMO_APPID)],
       ['unpadded iv', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, DEMO_IV.replace(/=+$/, ''), DEMO_APPID)],
       ['url-safe base64 iv', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, '-_' + DEMO_IV.slice(2), DEMO_APPID)],
       ['misplaced padding', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, 'r7BX=KkLb8qrSNn05n0qiA==', DEMO_APPID)],
@@ -107,11 +98,12 @@ describe('users/data-crypt', () => {
       ['non-string iv', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, 42 as unknown as string, DEMO_APPID)],
       ['an iv of 12 bytes', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, randomBytes(12).toString('base64'), DEMO_APPID)],
       ['an iv of 24 bytes', () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, randomBytes(24).toString('base64'), DEMO_APPID)],
-      ['a session key of 32 bytes', () =>
-        decryptUserData(randomBytes(32).toString('base64'), DEMO_ENCRYPTED_DATA, DEMO_IV, DEMO_APPID)],
+      ['a session key of 32 bytes', () => decryptUserData(randomBytes(32).toString('base64'), DEMO_ENCRYPTED_DATA, DEMO_IV, DEMO_APPID)],
       ['a session key that is not base64', () => decryptUserData('tiihtNczf5v6AKRy!wEUhQ==', DEMO_ENCRYPTED_DATA, DEMO_IV, DEMO_APPID)],
-      ['ciphertext that is not a whole number of blocks', () =>
-        decryptUserData(DEMO_SESSION_KEY, Buffer.from(DEMO_ENCRYPTED_DATA, 'base64').subarray(0, 37).toString('base64'), DEMO_IV, DEMO_APPID)],
+      [
+        'ciphertext that is not a whole number of blocks',
+        () => decryptUserData(DEMO_SESSION_KEY, Buffer.from(DEMO_ENCRYPTED_DATA, 'base64').subarray(0, 37).toString('base64'), DEMO_IV, DEMO_APPID),
+      ],
     ];
     for (const [name, fn] of cases) {
       it(`rejects ${name}`, () => {
@@ -120,9 +112,7 @@ describe('users/data-crypt', () => {
     }
 
     it('hints at URL encoding when a "+" became a space', () => {
-      const err = catchAppError(() =>
-        decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace(/\+/g, ' '), DEMO_IV, DEMO_APPID),
-      );
+      const err = catchAppError(() => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA.replace(/\+/g, ' '), DEMO_IV, DEMO_APPID));
       expect(err.message).to.match(/URL encoding/);
     });
   });
@@ -132,13 +122,7 @@ describe('users/data-crypt', () => {
       // Try several random keys: each must fail either at the padding or at the JSON step.
       for (let i = 0; i < 50; i++) {
         const staleKey = randomBytes(16).toString('base64');
-        const err = expectAppError(
-          () => decryptUserData(staleKey, DEMO_ENCRYPTED_DATA, DEMO_IV, DEMO_APPID),
-          400,
-          'SESSION_KEY_STALE',
-          staleKey,
-          DEMO_SESSION_KEY,
-        );
+        const err = expectAppError(() => decryptUserData(staleKey, DEMO_ENCRYPTED_DATA, DEMO_IV, DEMO_APPID), 400, 'SESSION_KEY_STALE', staleKey, DEMO_SESSION_KEY);
         expect(err.message).to.match(/log in again/i);
         expect(err.message).to.match(/wx\.login/);
         expect(err.cause === undefined || !String(err.cause).includes(staleKey)).to.equal(true);
@@ -147,22 +131,13 @@ describe('users/data-crypt', () => {
 
     it('rejects tampered ciphertext (last block) as SESSION_KEY_STALE', () => {
       const last = Buffer.from(DEMO_ENCRYPTED_DATA, 'base64').length - 1;
-      expectAppError(
-        () => decryptUserData(DEMO_SESSION_KEY, flipBit(DEMO_ENCRYPTED_DATA, last), DEMO_IV, DEMO_APPID),
-        400,
-        'SESSION_KEY_STALE',
-        DEMO_SESSION_KEY,
-      );
+      expectAppError(() => decryptUserData(DEMO_SESSION_KEY, flipBit(DEMO_ENCRYPTED_DATA, last), DEMO_IV, DEMO_APPID), 400, 'SESSION_KEY_STALE', DEMO_SESSION_KEY);
     });
 
     it('rejects tampered ciphertext (first block, garbles the JSON) as SESSION_KEY_STALE', () => {
       // Flipping a bit of block 0 garbles block 0 entirely and one bit of block 1: padding stays valid,
       // the JSON does not.
-      expectAppError(
-        () => decryptUserData(DEMO_SESSION_KEY, flipBit(DEMO_ENCRYPTED_DATA, 3), DEMO_IV, DEMO_APPID),
-        400,
-        'SESSION_KEY_STALE',
-      );
+      expectAppError(() => decryptUserData(DEMO_SESSION_KEY, flipBit(DEMO_ENCRYPTED_DATA, 3), DEMO_IV, DEMO_APPID), 400, 'SESSION_KEY_STALE');
     });
 
     it('rejects a truncated ciphertext (whole blocks dropped) as SESSION_KEY_STALE', () => {
@@ -171,22 +146,14 @@ describe('users/data-crypt', () => {
     });
 
     it('rejects a wrong iv as SESSION_KEY_STALE (garbled first block)', () => {
-      expectAppError(
-        () => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, randomBytes(16).toString('base64'), DEMO_APPID),
-        400,
-        'SESSION_KEY_STALE',
-      );
+      expectAppError(() => decryptUserData(DEMO_SESSION_KEY, DEMO_ENCRYPTED_DATA, randomBytes(16).toString('base64'), DEMO_APPID), 400, 'SESSION_KEY_STALE');
     });
 
     it('rejects well-padded plaintext that is not JSON, or JSON that is not an object', () => {
       const key = randomBytes(16);
       const iv = randomBytes(16);
       for (const plain of ['not json at all', '[1,2,3]', 'null', '"str"', Buffer.from([0xff, 0xfe, 0x7b, 0x7d])]) {
-        expectAppError(
-          () => decryptUserData(key.toString('base64'), encryptLocally(key, iv, plain), iv.toString('base64'), DEMO_APPID),
-          400,
-          'SESSION_KEY_STALE',
-        );
+        expectAppError(() => decryptUserData(key.toString('base64'), encryptLocally(key, iv, plain), iv.toString('base64'), DEMO_APPID), 400, 'SESSION_KEY_STALE');
       }
     });
   });
@@ -223,11 +190,7 @@ describe('users/data-crypt', () => {
       const iv = randomBytes(16);
       for (const body of [{}, { watermark: null }, { watermark: 'wx' }, { watermark: { appid: 7 } }, { watermark: {} }]) {
         const enc = encryptLocally(key, iv, JSON.stringify(body));
-        expectAppError(
-          () => decryptUserData(key.toString('base64'), enc, iv.toString('base64'), appid),
-          400,
-          'WATERMARK_MISMATCH',
-        );
+        expectAppError(() => decryptUserData(key.toString('base64'), enc, iv.toString('base64'), appid), 400, 'WATERMARK_MISMATCH');
       }
     });
 
@@ -236,18 +199,18 @@ describe('users/data-crypt', () => {
       const iv = randomBytes(16);
       const enc = encryptLocally(key, iv, JSON.stringify({ watermark: { appid, timestamp: 1 } }));
       for (const other of [appid.toUpperCase(), appid.slice(0, -1), `${appid} `]) {
-        expectAppError(
-          () => decryptUserData(key.toString('base64'), enc, iv.toString('base64'), other),
-          400,
-          'WATERMARK_MISMATCH',
-        );
+        expectAppError(() => decryptUserData(key.toString('base64'), enc, iv.toString('base64'), other), 400, 'WATERMARK_MISMATCH');
       }
     });
   });
 
   describe('verifyRawDataSignature', () => {
     it('accepts the documented example', () => {
-      expect(createHash('sha1').update(DOC_RAW_DATA + DOC_SESSION_KEY).digest('hex')).to.equal(DOC_SIGNATURE);
+      expect(
+        createHash('sha1')
+          .update(DOC_RAW_DATA + DOC_SESSION_KEY)
+          .digest('hex'),
+      ).to.equal(DOC_SIGNATURE);
       expect(verifyRawDataSignature(DOC_RAW_DATA, DOC_SESSION_KEY, DOC_SIGNATURE)).to.equal(true);
     });
 
@@ -272,7 +235,9 @@ describe('users/data-crypt', () => {
 
     it('hashes rawData as UTF-8', () => {
       const raw = '{"nickName":"微信用户"}';
-      const sig = createHash('sha1').update(Buffer.from(raw + DOC_SESSION_KEY, 'utf8')).digest('hex');
+      const sig = createHash('sha1')
+        .update(Buffer.from(raw + DOC_SESSION_KEY, 'utf8'))
+        .digest('hex');
       expect(verifyRawDataSignature(raw, DOC_SESSION_KEY, sig)).to.equal(true);
     });
   });
