@@ -62,13 +62,8 @@ export class FleetTokens {
       if (attempt.kind === 'unavailable' && this.o.redis.status !== 'ready') return { kind: 'unreachable', error: attempt.error };
       if (attempt.kind === 'acquired') {
         try {
-          let cur: TokenRecord | null;
-          try {
-            cur = await this.store.get(key);
-          } catch (err) {
-            return { kind: 'unreachable', error: err as Error };
-          }
-          if (cur && !want(cur, this.o.clock.now())) return { kind: 'record', rec: cur };
+          const settled = await this.settled(key, want);
+          if (settled) return settled;
           if (failedToken) await this.store.deleteIfToken(key, failedToken).catch(() => undefined);
           const rec = await fetch();
           const written = await this.store.setUnderLock(key, rec, attempt).catch(() => false);
@@ -83,16 +78,22 @@ export class FleetTokens {
       }
       // Someone else holds the lock: wait for their result rather than fetching ourselves.
       await this.o.sleep(this.o.pollMs ?? 25);
-      let cur: TokenRecord | null;
-      try {
-        cur = await this.store.get(key);
-      } catch (err) {
-        return { kind: 'unreachable', error: err as Error };
-      }
-      if (cur && !want(cur, this.o.clock.now())) return { kind: 'record', rec: cur };
+      const settled = await this.settled(key, want);
+      if (settled) return settled;
       if (Date.now() > deadline) {
         throw new AppError(503, 'TOKEN_UNAVAILABLE', `timed out waiting for ${source.owner}'s access token`);
       }
     }
+  }
+
+  /** The fleet's record when it will do, or the news that Redis is unreachable; null when a fetch is still wanted. */
+  private async settled(key: string, want: Want): Promise<FleetResult | null> {
+    let cur: TokenRecord | null;
+    try {
+      cur = await this.store.get(key);
+    } catch (err) {
+      return { kind: 'unreachable', error: err as Error };
+    }
+    return cur && !want(cur, this.o.clock.now()) ? { kind: 'record', rec: cur } : null;
   }
 }

@@ -2,20 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-/** A tenant file's content (README "Tenant file"), with the fields tests rely on made required. */
-export interface TenantFixture {
-  appid: string;
-  name: string;
-  secret: string;
-  token: string;
-  aesKey: string;
-  msgFormat: 'json' | 'xml';
-  tokenMode: 'stable' | 'classic';
-  status: 'active' | 'disabled';
-  apiBase?: string;
-  webhook?: { url: string; secret: string };
-  rules?: unknown[];
-}
+import type { TenantFileContent } from '../../src/devstack/demo-tenant';
+/** A tenant file's content (README "Tenant file"), as the dev tools write it; rules may be left out. */
+export type TenantFixture = Omit<TenantFileContent, 'rules'> & { rules?: unknown[] };
 
 /** A fresh, valid tenant with random credentials, so tests never collide. */
 export function makeTenant(overrides: Partial<TenantFixture> = {}): TenantFixture {
