@@ -22,6 +22,9 @@ COPY --from=build /app/dist/src ./dist/src
 # The tenants CLI: `docker compose exec gateway node dist/scripts/tenants.js list`
 COPY --from=build /app/dist/scripts/tenants.js /app/dist/scripts/tenants.js.map ./dist/scripts/
 COPY tenants ./tenants
+# The push spool (SPOOL_DIR): written by the gateway, mounted as a volume by docker-compose.
+RUN mkdir -p /app/spool && chown node:node /app/spool
+ENV SPOOL_DIR=/app/spool
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

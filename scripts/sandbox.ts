@@ -1,3 +1,7 @@
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/kernel/config';
 import { createLogger } from '../src/kernel/log';
@@ -41,6 +45,7 @@ async function start(): Promise<void> {
     stops.push(() => r.stop());
   }
   process.env.SECRETS_KEY ||= randomBytes(32).toString('base64');
+  process.env.SPOOL_DIR ||= mkdtempSync(path.join(os.tmpdir(), 'wxgate-sandbox-spool-'));
   process.env.ADMIN_TOKEN ||= randomBytes(18).toString('base64url');
 
   const sandbox = createSandbox();
@@ -58,7 +63,8 @@ async function start(): Promise<void> {
   const { key } = await keys.create(demo.appid, 'sandbox demo');
   keys.close();
 
-  const server = runtime.app.listen(config.PORT, config.HOST);
+  const server = http.createServer({ headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS }, runtime.app.callback());
+  server.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const gw = `http://localhost:${config.PORT}`;
   process.stdout.write(`

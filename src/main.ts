@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { loadConfig, type Config } from './kernel/config';
 import { ConfigError } from './kernel/errors';
 import { createLogger } from './kernel/log';
@@ -17,7 +18,13 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
   const runtime = await createRuntime(config, log);
-  const server = runtime.app.listen(config.PORT, config.HOST);
+  // Every route gets the same bounds on slow clients: headers within HTTP_HEADERS_TIMEOUT_MS, the
+  // whole request within HTTP_REQUEST_TIMEOUT_MS; Node checks them every second rather than every 30.
+  const server = http.createServer(
+    { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    runtime.app.callback(),
+  );
+  server.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -71,6 +73,7 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
       SECRETS_KEY: stores.secretsKey,
       ADMIN_TOKEN: randomBytes(18).toString('hex'),
       LOG_LEVEL: benchLogLevel(),
+      SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'wxgate-bench-spool-')),
     },
     /WXGATE_LISTENING (\d+)/,
     true,

@@ -24,7 +24,7 @@ import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
 import { adminRoutes } from '../admin/admin-routes';
 import type { Feature } from '../contracts/feature';
-import { buildApp } from './app';
+import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
 import type { Services } from './services';
 
@@ -43,6 +43,8 @@ export interface Runtime {
   redis: Redis;
   mongo: Connection;
   tenants: TenantRepository;
+  /** The routes the app serves: gateway paths reserved for system routes, and every tenant route shape. */
+  routes: { reserved: ReadonlySet<string>; tenant: { path: string; methods: string[] }[] };
   close(): Promise<void>;
 }
 
@@ -109,23 +111,18 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
-  const app = buildApp({
-    log,
-    accessLog: createAccessLogger(config.LOG_LEVEL),
-    resolver,
-    metrics,
-    systemRoutes: [
-      healthRoutes({
-        mongodb: () => pingMongo(mongo),
-        redis: async () => {
-          await withTimeout(redis.ping(), 1000, 'redis ping timed out');
-        },
-      }),
-      metrics.routes(),
-      adminRoutes(config.ADMIN_TOKEN, tenants),
-    ],
-    tenantRoutes: features.flatMap((f) => f.routes ?? []),
-  });
+  const systemRoutes = [
+    healthRoutes({
+      mongodb: () => pingMongo(mongo),
+      redis: async () => {
+        await withTimeout(redis.ping(), 1000, 'redis ping timed out');
+      },
+    }),
+    metrics.routes(),
+    adminRoutes(config.ADMIN_TOKEN, tenants),
+  ];
+  const tenantRoutes = features.flatMap((f) => f.routes ?? []);
+  const app = buildApp({ log, accessLog: createAccessLogger(config.LOG_LEVEL), resolver, metrics, systemRoutes, tenantRoutes });
 
   for (const f of features) await f.start?.();
 
@@ -136,6 +133,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     redis,
     mongo,
     tenants,
+    routes: {
+      reserved: reservedPaths(systemRoutes),
+      tenant: tenantRoutes.flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }))),
+    },
     async close() {
       clearInterval(refreshTimer);
       for (const f of features) await f.stop?.();

@@ -7,15 +7,32 @@ export function assertDeclaredLength(ctx: GatewayContext, limitBytes: number): v
   if (Number(ctx.get('content-length') || 0) > limitBytes) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
 }
 
-/** Reads the request body once, as bytes, with a hard size limit (413 beyond it). */
-export async function readRawBody(ctx: GatewayContext, limitBytes: number): Promise<Buffer> {
+/**
+ * Reads the request body once, as bytes, with a hard size limit (413 beyond it) and, when given, a
+ * deadline (408 BODY_TIMEOUT): a client that trickles its body is cut off and its connection closed
+ * once the answer is sent, instead of holding memory and a socket until the server's own timeout.
+ */
+export async function readRawBody(ctx: GatewayContext, limitBytes: number, timeoutMs?: number): Promise<Buffer> {
   assertDeclaredLength(ctx, limitBytes);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await getRawBody(ctx.req, { limit: limitBytes });
+    const reading = getRawBody(ctx.req, { limit: limitBytes });
+    if (timeoutMs === undefined) return await reading;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AppError(408, 'BODY_TIMEOUT', `the request body did not arrive within ${timeoutMs} ms`, { headers: { Connection: 'close' } })), timeoutMs);
+    });
+    return await Promise.race([reading, deadline]);
   } catch (err) {
+    if (err instanceof AppError) {
+      // The rest of the body is never read: drop the connection once the 408 is out.
+      ctx.res.once('finish', () => ctx.req.socket.destroy());
+      throw err;
+    }
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
     if (type === 'request.aborted') throw new AppError(400, 'REQUEST_ABORTED', 'the client aborted the request');
     throw new AppError(400, 'BAD_REQUEST', 'could not read the request body');
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -48,11 +48,21 @@ export const configSpec = {
   SESSION_TTL_S: { schema: int(60, 30 * 86400), default: '604800', doc: 'Lifetime of a user session token issued by `/auth/login`' },
   PORTAL_MAX_BODY_BYTES: { schema: int(1024, 10 * 1024 * 1024), default: '262144', doc: 'Largest accepted push body (413 above)' },
   PORTAL_TIMESTAMP_WINDOW_S: { schema: int(10, 86400), default: '300', doc: 'Pushes whose timestamp is further than this from now are refused' },
+  PORTAL_BODY_TIMEOUT_MS: { schema: int(100, 120000), default: '10000', doc: 'Deadline for reading a push body once its signed query was checked (408 `BODY_TIMEOUT` after it)' },
+  PORTAL_MAX_PENDING_BODIES: {
+    schema: int(1, 100000),
+    default: '256',
+    doc: 'Push bodies read at once per instance; beyond it pushes get 503 `PORTAL_BUSY` with `Retry-After` (WeChat retries)',
+  },
+  SPOOL_DIR: { schema: z.string().min(1), default: 'spool', doc: 'Directory of the local push spool (pushes accepted while Redis is unreachable); one per instance, on a persistent volume' },
+  SPOOL_MAX_BYTES: { schema: int(4096, 1073741824), default: '67108864', doc: 'Largest size of the push spool; beyond it pushes get 503 `QUEUE_UNAVAILABLE`' },
   WEBHOOK_MAX_ATTEMPTS: { schema: int(1, 100), default: '8', doc: 'Delivery attempts to a tenant webhook before a message is dead-lettered' },
   WEBHOOK_RETRY_BASE_MS: { schema: int(10, 3600000), default: '1000', doc: 'First retry delay of a failed webhook delivery; doubles per attempt' },
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
+  HTTP_HEADERS_TIMEOUT_MS: { schema: int(1000, 120000), default: '10000', doc: 'Time a client has to send its request headers, on every route (the connection is closed after it)' },
+  HTTP_REQUEST_TIMEOUT_MS: { schema: int(1000, 600000), default: '120000', doc: 'Time a client has to send a whole request, on every route (media uploads included)' },
 } as const;
 
 type Spec = typeof configSpec;

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { GatewayState } from '../http/context';
+import { AppError } from '../kernel/errors';
 
 export type Probe = () => Promise<void>;
 
@@ -9,9 +10,9 @@ export type Probe = () => Promise<void>;
  */
 export function healthRoutes(probes: Record<string, Probe>): Router<GatewayState> {
   const router = new Router<GatewayState>();
-  // Browsers ask for it; without a route it would be taken for an appid.
-  router.get('/favicon.ico', (ctx) => {
-    ctx.status = 204;
+  // Browsers ask for it; the gateway has none, and the path must never be taken for an appid.
+  router.get('/favicon.ico', () => {
+    throw new AppError(404, 'NOT_FOUND', 'no favicon');
   });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

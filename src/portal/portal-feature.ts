@@ -1,11 +1,15 @@
+import path from 'node:path';
 import type { FeatureModule } from '../contracts/feature';
 import type { Clock } from '../kernel/clock';
 import type { Config } from '../kernel/config';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
+import { SpoolFile } from '../infra/spool-file';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import { PushIntake } from './push-intake';
+import { PushIntake, type PushClaim } from './push-intake';
 import { PushReplayGuard } from './push-replay-guard';
+import { PushAcceptor } from './push-acceptor';
+import { BodyReader } from './body-reader';
 import { portalRoutes } from './portal-routes';
 import { portalSection } from './portal-section';
 
@@ -17,24 +21,32 @@ export interface PortalNeeds {
   clients: WeChatClients;
   clock: Clock;
   log: Logger;
-  config: Pick<Config, 'PORTAL_MAX_BODY_BYTES' | 'PORTAL_TIMESTAMP_WINDOW_S'>;
+  config: Pick<Config, 'PORTAL_MAX_BODY_BYTES' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'PORTAL_BODY_TIMEOUT_MS' | 'PORTAL_MAX_PENDING_BODIES' | 'SPOOL_DIR' | 'SPOOL_MAX_BYTES'>;
 }
 
 /** The push portal: WeChat's messages and events, verified, answered and queued for the webhook. */
 export const portalFeature: FeatureModule<PortalNeeds> = {
   name: 'portal',
   sections: [portalSection],
-  create: (n) => ({
-    routes: [
-      portalRoutes({
-        clock: n.clock,
-        log: n.log,
-        intake: new PushIntake(n.redis, Math.max(DEDUP_MIN_TTL_S, 2 * n.config.PORTAL_TIMESTAMP_WINDOW_S)),
-        replayGuard: new PushReplayGuard(n.redis, n.config.PORTAL_TIMESTAMP_WINDOW_S),
-        clients: n.clients,
-        maxBodyBytes: n.config.PORTAL_MAX_BODY_BYTES,
-        timestampWindowS: n.config.PORTAL_TIMESTAMP_WINDOW_S,
-      }),
-    ],
-  }),
+  create: (n) => {
+    const c = n.config;
+    const intake = new PushIntake(n.redis, Math.max(DEDUP_MIN_TTL_S, 2 * c.PORTAL_TIMESTAMP_WINDOW_S));
+    const spool = new SpoolFile<PushClaim>(path.resolve(c.SPOOL_DIR), c.SPOOL_MAX_BYTES);
+    const acceptor = new PushAcceptor(intake, spool, () => n.redis.status === 'ready', n.log);
+    return {
+      routes: [
+        portalRoutes({
+          clock: n.clock,
+          log: n.log,
+          acceptor,
+          replayGuard: new PushReplayGuard(n.redis, c.PORTAL_TIMESTAMP_WINDOW_S),
+          bodies: new BodyReader(c.PORTAL_MAX_BODY_BYTES, c.PORTAL_BODY_TIMEOUT_MS, c.PORTAL_MAX_PENDING_BODIES),
+          clients: n.clients,
+          timestampWindowS: c.PORTAL_TIMESTAMP_WINDOW_S,
+        }),
+      ],
+      start: () => acceptor.start(),
+      stop: () => acceptor.stop(),
+    };
+  },
 };

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
 import { type GatewayContext, type GatewayState } from '../http/context';
 import { tenantOf } from '../tenancy/tenant-context';
-import { readRawBody } from '../http/raw-body';
 import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Tenant } from '../tenancy/tenant';
@@ -11,38 +10,36 @@ import type { WeChatClients } from '../wechat/wechat-clients';
 import { sendCustomerMessage } from '../wechat/mp-api';
 import { webhookSection } from '../delivery/webhook-section';
 import { portalSection, type PortalSettings } from './portal-section';
-import { openPushRequest, verifyEcho, type PushQuery } from './push-request';
+import { checkSignedQuery, isEncryptedQuery, openPushRequest, verifyEcho, type PushQuery } from './push-request';
 import { dedupKey, type PushMessage } from './message';
 import { planActions, type CustomerMessage } from './rules';
 import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from '../protocol/msg-crypto';
 import type { PushFormat } from './body-parse';
-import type { PushIntake } from './push-intake';
-import type { PushReplayGuard } from './push-replay-guard';
+import type { PushClaim } from './push-intake';
+import { replayKey, useDigest, type PushReplayGuard } from './push-replay-guard';
+import type { PushAcceptor } from './push-acceptor';
+import type { BodyReader } from './body-reader';
 
 export interface PortalOptions {
   clock: Clock;
   log: Logger;
-  intake: PushIntake;
+  acceptor: PushAcceptor;
   replayGuard: PushReplayGuard;
+  bodies: BodyReader;
   clients: WeChatClients;
-  maxBodyBytes: number;
   timestampWindowS: number;
 }
 
 /**
  * WeChat's push endpoint for a tenant: GET verifies the URL, POST accepts a message or event.
- * The answer is given as soon as the message is safely queued; slow work (customer messages,
- * webhook delivery) happens afterwards, so WeChat always hears back well within its 5 s.
+ * The answer is given as soon as the message is safely queued (in Redis, or in the local spool
+ * while Redis is unreachable); slow work (customer messages, webhook delivery) happens afterwards,
+ * so WeChat always hears back well within its 5 s.
  */
 export function portalRoutes(o: PortalOptions): Router<GatewayState> {
   const router = new Router<GatewayState>();
-  router.get('/:appid/portal', (ctx) => {
-    const { token } = portalSection.of(tenantOf(ctx));
-    const echo = verifyEcho(pushQuery(ctx), token, nowS(o.clock), o.timestampWindowS);
-    ctx.type = 'text/plain';
-    ctx.body = echo;
-  });
+  router.get('/:appid/portal', async (ctx) => verifyUrl(ctx, o));
   router.post('/:appid/portal', async (ctx) => handlePush(ctx, o));
   return router;
 }
@@ -59,12 +56,37 @@ function pushQuery(ctx: GatewayContext): PushQuery {
 
 const nowS = (clock: Clock) => Math.floor(clock.now() / 1000);
 
+const replayed = () => new AppError(401, 'REPLAYED_PUSH', 'this signed request was already used with another body or mode');
+
+async function verifyUrl(ctx: GatewayContext, o: PortalOptions): Promise<void> {
+  const tenant = tenantOf(ctx);
+  const query = pushQuery(ctx);
+  const echo = verifyEcho(query, portalSection.of(tenant).token, nowS(o.clock), o.timestampWindowS);
+  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
+  let fresh = true;
+  try {
+    fresh = await o.replayGuard.accept(triple, { method: 'GET', echostr: echo });
+  } catch (err) {
+    // Without Redis the binding cannot be recorded; answering reveals nothing but the echostr the caller sent.
+    ctx.state.log.debug({ err: (err as Error).message }, 'URL verification answered without the replay binding');
+  }
+  if (!fresh) throw replayed();
+  ctx.type = 'text/plain';
+  ctx.body = echo;
+}
+
 async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> {
   const tenant = tenantOf(ctx);
   const settings = portalSection.of(tenant);
   const { webhook } = webhookSection.of(tenant);
   const query = pushQuery(ctx);
-  const body = await readRawBody(ctx, o.maxBodyBytes);
+  // WeChat signs every push URL: the signature and the timestamp are checked before a byte of the
+  // body is read, so an unsigned or stale request costs no memory and no waiting.
+  checkSignedQuery(query, settings.token, nowS(o.clock), o.timestampWindowS, true);
+  if (settings.pushEncryption === 'required' && (!isEncryptedQuery(query) || !query.msg_signature)) {
+    throw new AppError(401, 'ENCRYPTION_REQUIRED', 'this mini program accepts encrypted pushes only (safe mode, msg_signature over Encrypt)');
+  }
+  const body = await o.bodies.read(ctx);
   const opened = openPushRequest(
     { appid: tenant.appid, token: settings.token, aesKey: settings.aesKey },
     query,
@@ -74,17 +96,20 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
     o.timestampWindowS,
   );
   const { msg } = opened;
-  // Encrypted pushes are signed over their content; plain ones only over the query.
-  if (!opened.encrypted) {
-    const fresh = await dependency(() => o.replayGuard.accept(tenant.appid, query.timestamp ?? '', query.nonce ?? '', query.signature ?? '', body));
-    if (!fresh) throw new AppError(401, 'REPLAYED_PUSH', 'this signed request was already used with another body');
-  }
-  // Rules and the reply are pure: decided before the push is claimed, so claiming, queueing and
-  // storing the answer for retries happen in one atomic step.
+  // Rules and the reply are pure: decided before the push is claimed, so binding the signed query,
+  // claiming, queueing and storing the answer for retries happen in one atomic step.
   const plan = planActions(settings.rules, msg);
   if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
   const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
-  const outcome = await dependency(() => o.intake.accept(dedupKey(msg), plainReply, webhook ? { appid: tenant.appid, message: msg, receivedAt: o.clock.now() } : undefined));
+  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
+  const claim: PushClaim = {
+    replay: { key: replayKey(triple), digest: useDigest({ method: 'POST', encrypted: opened.encrypted, body }), ttlS: o.replayGuard.ttlS },
+    dedupKey: dedupKey(msg),
+    plainReply,
+    ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: randomUUID() } } : {}),
+  };
+  const outcome = await o.acceptor.accept(claim);
+  if (outcome.kind === 'replayed') throw replayed();
   if (outcome.kind === 'duplicate') {
     ctx.state.log.info({ msgType: msg.msgType }, 'duplicate push answered without processing');
     respond(ctx, tenant.appid, settings, opened.format, opened.encrypted, outcome.reply, o.clock);
@@ -103,15 +128,6 @@ function respond(ctx: GatewayContext, appid: string, settings: PortalSettings, f
   const out = encrypted ? encryptReply(aesKeyFromEncodingKey(settings.aesKey), settings.token, appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0))) : plainReply;
   ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
   ctx.body = out;
-}
-
-/** Redis trouble while accepting a push: 503 so WeChat retries later; nothing was half-done. */
-async function dependency<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new AppError(503, 'QUEUE_UNAVAILABLE', 'message store unavailable; WeChat will retry', { cause: err });
-  }
 }
 
 function sendCustomerMessages(o: PortalOptions, tenant: Tenant, msg: PushMessage, messages: CustomerMessage[], log: Logger): void {

@@ -10,10 +10,12 @@ export const portalSection = defineSection({
     token: secretField(z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'expected 3 to 32 letters or digits (WeChat push Token)')),
     aesKey: secretField(z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character EncodingAESKey')),
     msgFormat: z.enum(['json', 'xml']).default('json'),
+    /** "required": only pushes signed with msg_signature over an Encrypt field are accepted (safe mode). */
+    pushEncryption: z.enum(['required', 'optional']).default('optional'),
     rules: rulesSchema.default([]),
   },
   sealed: ['token', 'aesKey'],
-  mask: (p) => ({ msgFormat: p.msgFormat, token: maskSecret(p.token), aesKey: maskSecret(p.aesKey), rules: p.rules.length }),
+  mask: (p) => ({ msgFormat: p.msgFormat, pushEncryption: p.pushEncryption, token: maskSecret(p.token), aesKey: maskSecret(p.aesKey), rules: p.rules.length }),
   summary: (p) => p.msgFormat.padEnd(4),
 });
 

@@ -5,27 +5,41 @@ import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
 
 /**
  * Accepts a push exactly once across the fleet, in one atomic Redis script:
+ * - the signed query is bound to this use (see PushReplayGuard): another body or mode with the same
+ *   (timestamp, nonce, signature) is a replay and nothing else happens;
  * - the dedup record (keyed by MsgId/FromUserName/CreateTime, or the event's triple) is created with
  *   the answer WeChat gets, and
  * - when the tenant has a webhook, the message is appended to its delivery stream.
- * Either both happen or neither, so an answered push is always queued, and a WeChat retry (which
- * may reach another instance) finds the same answer and queues nothing. The answer is computed
- * before the script runs (rules and replies are pure), so there is no "in progress" state for a
- * retry to wait on.
+ * Either all happen or none, so an answered push is always queued, and a WeChat retry (which may
+ * reach another instance) finds the same answer and queues nothing. The answer is computed before
+ * the script runs (rules and replies are pure), so there is no "in progress" state to wait on.
  */
 const ACCEPT = `
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  return {0, redis.call('GET', KEYS[1])}
+local prev = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX', 'GET')
+if prev and prev ~= ARGV[1] then return {2, ''} end
+if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[4]) then
+  return {0, redis.call('GET', KEYS[2])}
 end
-if ARGV[3] == '1' then
-  redis.call('XADD', KEYS[2], '*', unpack(ARGV, 5))
-  redis.call('SADD', KEYS[3], ARGV[4])
+if ARGV[5] == '1' then
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 7))
+  redis.call('SADD', KEYS[4], ARGV[6])
 end
 return {1, ''}`;
 
 const REPLY_PREFIX = 'reply:';
 
-export type IntakeOutcome = { kind: 'accepted'; deliveryId?: string } | { kind: 'duplicate'; reply: string | null };
+export type IntakeOutcome = { kind: 'accepted'; deliveryId?: string } | { kind: 'duplicate'; reply: string | null } | { kind: 'replayed' };
+
+/** One push to accept: everything needed to claim it, answer a retry and queue it, with no request left. */
+export interface PushClaim {
+  /** Redis key binding the signed query to its first use, and that use's digest. */
+  replay: { key: string; digest: string; ttlS: number };
+  dedupKey: string;
+  /** The answer for this push (null: "success"). */
+  plainReply: string | null;
+  /** Queues the message for the tenant's webhook. */
+  forward?: { appid: string; message: unknown; receivedAt: number; deliveryId?: string };
+}
 
 export class PushIntake {
   constructor(
@@ -34,25 +48,25 @@ export class PushIntake {
     private readonly ttlS: number,
   ) {}
 
-  /**
-   * `plainReply` is the answer for this push (null: "success"); `forward` queues it for the
-   * tenant's webhook.
-   */
-  async accept(dedupKey: string, plainReply: string | null, forward?: { appid: string; message: unknown; receivedAt: number }): Promise<IntakeOutcome> {
-    const deliveryId = forward ? randomUUID() : undefined;
+  async accept(c: PushClaim): Promise<IntakeOutcome> {
+    const forward = c.forward;
+    const deliveryId = forward ? (forward.deliveryId ?? randomUUID()) : undefined;
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
-    // Without a webhook the script touches the dedup key alone, so only that key is declared.
-    const keys = forward ? [redisKeys.pushDedup(dedupKey), streamKey(forward.appid), STREAMS_SET] : [redisKeys.pushDedup(dedupKey)];
+    // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
+    const keys = [c.replay.key, redisKeys.pushDedup(c.dedupKey), ...(forward ? [streamKey(forward.appid), STREAMS_SET] : [])];
     const [won, existing] = (await this.redis.eval(
       ACCEPT,
       keys.length,
       ...keys,
-      REPLY_PREFIX + (plainReply ?? ''),
+      c.replay.digest,
+      String(c.replay.ttlS),
+      REPLY_PREFIX + (c.plainReply ?? ''),
       String(this.ttlS),
       forward ? '1' : '0',
       forward?.appid ?? '',
       ...fields,
     )) as [number, string | null];
+    if (won === 2) return { kind: 'replayed' };
     if (won === 1) return { kind: 'accepted', ...(deliveryId ? { deliveryId } : {}) };
     const reply = existing?.startsWith(REPLY_PREFIX) ? existing.slice(REPLY_PREFIX.length) : '';
     return { kind: 'duplicate', reply: reply === '' ? null : reply };

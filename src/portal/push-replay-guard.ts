@@ -3,23 +3,46 @@ import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 
 /**
- * In plain mode the signature covers token, timestamp and nonce, not the body: whoever sees one
- * signed URL (an access log, a proxy) could post any body with it inside the timestamp window.
- * Each signed (timestamp, nonce, signature) is therefore bound to the first body it came with; the
- * same body again is a WeChat retry, another body is a replay.
+ * WeChat's plain `signature` covers token, timestamp and nonce only, and it rides on every push URL
+ * (plain and encrypted) and on the URL verification: whoever sees one signed URL (an access log, a
+ * proxy) could reuse it with another body or in another mode inside the timestamp window. Each
+ * signed (timestamp, nonce, signature) is therefore bound, fleet-wide, to its first use: the method,
+ * the mode and a digest of what came with it. The same use again is a WeChat retry; any other use is
+ * a replay.
  */
+export type PushUse = { method: 'GET'; echostr: string } | { method: 'POST'; encrypted: boolean; body: Buffer };
+
+export function useDigest(use: PushUse): string {
+  const h = createHash('sha256');
+  if (use.method === 'GET') h.update(`GET\n${use.echostr}`);
+  else h.update(use.encrypted ? 'POST aes\n' : 'POST raw\n').update(use.body);
+  return h.digest('base64');
+}
+
+export interface SignedTriple {
+  appid: string;
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
+
+export const replayKey = (t: SignedTriple): string => redisKeys.pushNonce(t.appid, t.timestamp, t.nonce, t.signature);
+
 export class PushReplayGuard {
   constructor(
     private readonly redis: Redis,
     private readonly windowS: number,
   ) {}
 
-  /** True when this signed query is new or comes with the body it first came with. */
-  async accept(appid: string, timestamp: string, nonce: string, signature: string, body: Buffer): Promise<boolean> {
-    const key = redisKeys.pushNonce(appid, timestamp, nonce, signature);
-    const digest = createHash('sha256').update(body).digest('base64');
-    // The window is counted both ways from the timestamp, so remember it for twice the window.
-    const stored = await this.redis.set(key, digest, 'EX', this.windowS * 2, 'NX', 'GET');
+  /** Seconds a use is remembered: the window is counted both ways from the timestamp. */
+  get ttlS(): number {
+    return this.windowS * 2;
+  }
+
+  /** True when this signed query is new or comes with the use it first came with. */
+  async accept(triple: SignedTriple, use: PushUse): Promise<boolean> {
+    const digest = useDigest(use);
+    const stored = await this.redis.set(replayKey(triple), digest, 'EX', this.ttlS, 'NX', 'GET');
     return stored === null || stored === digest;
   }
 }

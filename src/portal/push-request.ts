@@ -60,6 +60,13 @@ export function verifyEcho(q: PushQuery, token: string, nowS: number, windowS: n
   return echostr;
 }
 
+/** Whether the query announces an encrypted push (encrypt_type=aes); another encrypt_type is refused. */
+export function isEncryptedQuery(q: PushQuery): boolean {
+  const encrypted = q.encrypt_type !== undefined && q.encrypt_type !== '' && q.encrypt_type !== 'raw';
+  if (encrypted && q.encrypt_type !== 'aes') throw new AppError(400, 'INVALID_QUERY', 'encrypt_type must be aes or raw');
+  return encrypted;
+}
+
 export function openPushRequest(
   creds: PushCredentials,
   q: PushQuery,
@@ -69,9 +76,9 @@ export function openPushRequest(
   windowS: number,
   limits: Partial<BodyLimits> = {},
 ): OpenedPush {
-  const encrypted = q.encrypt_type !== undefined && q.encrypt_type !== '' && q.encrypt_type !== 'raw';
-  if (encrypted && q.encrypt_type !== 'aes') throw new AppError(400, 'INVALID_QUERY', 'encrypt_type must be aes or raw');
-  const { timestamp, nonce } = checkSignedQuery(q, creds.token, nowS, windowS, !encrypted);
+  const encrypted = isEncryptedQuery(q);
+  // WeChat puts the plain signature on every push URL, encrypted ones included.
+  const { timestamp, nonce } = checkSignedQuery(q, creds.token, nowS, windowS, true);
   const outer = parsePushBody(body, contentType, limits);
   if (!encrypted) {
     return { msg: normalise(outer.fields, creds.appid), format: outer.format, encrypted: false };

@@ -11,7 +11,9 @@ import { APPID_PATTERN } from './tenant';
 export function resolveTenant(resolver: TenantResolver, reserved: ReadonlySet<string>): GatewayMiddleware {
   return async (ctx, next) => {
     const first = ctx.path.split('/')[1] ?? '';
-    if (first === '' || reserved.has(first)) return next();
+    if (first === '') return next();
+    // A gateway path that no system route answered (/admin, /healthz/portal, ...): never a tenant.
+    if (reserved.has(first)) throw new AppError(404, 'NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
     if (!APPID_PATTERN.test(first)) throw new AppError(400, 'INVALID_APPID', 'appid must be "wx" followed by 16 lowercase hex digits');
     const tenant = await resolver.resolve(first);
     if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `no tenant ${first}`);

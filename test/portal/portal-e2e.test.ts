@@ -56,8 +56,10 @@ describe('push portal, end to end through gateway processes', function () {
     const bad = await axios.get(portal(fleet[0]!), { params: { signature: '0'.repeat(40), timestamp, nonce, echostr: 'echo123' }, validateStatus: () => true });
     expect(bad.status).to.equal(401);
     expect(bad.data.error.code).to.equal('INVALID_SIGNATURE');
+    // A signed query is bound to its first use, so the legacy path is verified with a query of its own.
+    const nonce2 = '12346';
     const legacy = await axios.get(`${fleet[1]!.url}/wx/portal/${tenant.appid}`, {
-      params: { signature: pushSignature(tenant.token, timestamp, nonce), timestamp, nonce, echostr: 'legacy' },
+      params: { signature: pushSignature(tenant.token, timestamp, nonce2), timestamp, nonce: nonce2, echostr: 'legacy' },
       responseType: 'text',
     });
     expect(legacy.data).to.equal('legacy');
@@ -179,7 +181,7 @@ describe('push portal, end to end through gateway processes', function () {
       }, 20_000);
       const dead = await runTenantsCli(['webhook', 'dead', t2.appid]);
       // Workers of other processes (with larger budgets) share the queue, so the count is at least 2.
-      expect(dead.stdout, dead.stdout).to.match(/attempts [2-9] .*ECONNREFUSED/);
+      expect(dead.stdout, dead.stdout).to.match(/attempts (?:[2-9]|[1-9]\d+) .*ECONNREFUSED/);
       // Point the webhook somewhere that works, then redeliver.
       await stores.seed({ ...t2, webhook: { url: hook.url, secret: WEBHOOK_SECRET } });
       await runTenantsCli(['enable', t2.appid]);

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../../src/devstack/mongo-server';
@@ -30,7 +32,8 @@ export function gatewayEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 /** Starts `node dist/src/main.js` on a free port and waits until it listens. */
 export async function startGateway(extra: Record<string, string> = {}, timeoutMs = 15000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/src/main.js')], {
-    env: gatewayEnv({ PORT: '0', HOST: '127.0.0.1', WXGATE_ANNOUNCE_PORT: '1', ...extra }),
+    // Each process gets a spool of its own (tests that restart a process pass the same SPOOL_DIR again).
+    env: gatewayEnv({ PORT: '0', HOST: '127.0.0.1', WXGATE_ANNOUNCE_PORT: '1', SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'wxgate-spool-')), ...extra }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

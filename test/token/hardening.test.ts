@@ -7,7 +7,7 @@ import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import { WeChatHttp, WeChatTransportError } from '../../src/transport/wechat-http';
 import { TokenStore } from '../../src/token/token-store';
 import { makeRecord } from '../../src/token/token-record';
-import { PushIntake } from '../../src/portal/push-intake';
+import { PushIntake, type PushClaim } from '../../src/portal/push-intake';
 import { STREAMS_SET, streamKey } from '../../src/delivery/webhook-keys';
 import { PushReplayGuard } from '../../src/portal/push-replay-guard';
 
@@ -69,28 +69,45 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     const intake = new PushIntake(redis, 300);
     const appid = 'wx' + Date.now().toString(16).padStart(16, '0').slice(-16);
     const k = `test:${Date.now()}`;
+    // A WeChat retry carries the same signed query and body: the same replay binding.
+    const claim = (dedupKey: string, plainReply: string | null, fwd?: PushClaim['forward'], digest = 'same-use'): PushClaim => ({
+      replay: { key: `wxgate:test-replay:${dedupKey}`, digest, ttlS: 60 },
+      dedupKey,
+      plainReply,
+      ...(fwd ? { forward: fwd } : {}),
+    });
     const forward = { appid, message: { content: 'hi' }, receivedAt: Date.now() };
-    const first = await intake.accept(k, '<xml>reply</xml>', forward);
+    const first = await intake.accept(claim(k, '<xml>reply</xml>', forward));
     expect(first.kind).to.equal('accepted');
-    const again = await Promise.all([intake.accept(k, '<xml>other</xml>', forward), intake.accept(k, null, forward)]);
+    const again = await Promise.all([intake.accept(claim(k, '<xml>other</xml>', forward)), intake.accept(claim(k, null, forward))]);
     expect(again).to.deep.equal([
       { kind: 'duplicate', reply: '<xml>reply</xml>' },
       { kind: 'duplicate', reply: '<xml>reply</xml>' },
     ]);
     expect(await redis.xlen(streamKey(appid))).to.equal(1);
     expect(await redis.sismember(STREAMS_SET, appid)).to.equal(1);
-    const success = await intake.accept(`${k}:2`, null);
+    // The same signed query with another body: a replay, and nothing is claimed or queued.
+    expect(await intake.accept(claim(k, null, forward, 'another-use'))).to.deep.equal({ kind: 'replayed' });
+    expect(await redis.xlen(streamKey(appid))).to.equal(1);
+    const success = await intake.accept(claim(`${k}:2`, null));
     expect(success.kind).to.equal('accepted');
-    expect(await intake.accept(`${k}:2`, null)).to.deep.equal({ kind: 'duplicate', reply: null });
+    expect(await intake.accept(claim(`${k}:2`, null))).to.deep.equal({ kind: 'duplicate', reply: null });
     await redis.del(streamKey(appid));
     await redis.srem(STREAMS_SET, appid);
   });
 
-  it('replay guard: the same signed query is accepted again only with the same body', async () => {
+  it('replay guard: a signed query is accepted again only with the same method, mode and body', async () => {
     const guard = new PushReplayGuard(redis, 300);
-    const ts = String(Date.now());
-    expect(await guard.accept('wx1', ts, 'n1', 'sig', Buffer.from('<xml>a</xml>'))).to.equal(true);
-    expect(await guard.accept('wx1', ts, 'n1', 'sig', Buffer.from('<xml>a</xml>'))).to.equal(true);
-    expect(await guard.accept('wx1', ts, 'n1', 'sig', Buffer.from('<xml>b</xml>'))).to.equal(false);
+    const triple = { appid: 'wx1', timestamp: String(Date.now()), nonce: 'n1', signature: 'sig' };
+    const plain = (xml: string) => ({ method: 'POST' as const, encrypted: false, body: Buffer.from(xml) });
+    expect(await guard.accept(triple, plain('<xml>a</xml>'))).to.equal(true);
+    expect(await guard.accept(triple, plain('<xml>a</xml>'))).to.equal(true);
+    expect(await guard.accept(triple, plain('<xml>b</xml>'))).to.equal(false);
+    expect(await guard.accept(triple, { method: 'POST', encrypted: true, body: Buffer.from('<xml>a</xml>') })).to.equal(false);
+    expect(await guard.accept(triple, { method: 'GET', echostr: 'x' })).to.equal(false);
+    const verified = { ...triple, nonce: 'n2' };
+    expect(await guard.accept(verified, { method: 'GET', echostr: 'e1' })).to.equal(true);
+    expect(await guard.accept(verified, { method: 'GET', echostr: 'e1' })).to.equal(true);
+    expect(await guard.accept(verified, plain('<xml>forged</xml>'))).to.equal(false);
   });
 });

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { expect } from 'chai';
+import { pushSignature } from '../../src/protocol/signature';
+import { Stores } from '../support/fleet';
+import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
+
+const BODY_TIMEOUT_MS = 2000;
+const HEADERS_TIMEOUT_MS = 2000;
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+interface Stalled {
+  closedAfterMs?: number;
+  response: string;
+}
+
+/** Opens a connection, sends `head` (and part of a body), and records when and how the server closes it. */
+function stall(port: number, head: string, started: number): Promise<Stalled> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const out: Stalled = { response: '' };
+    s.on('data', (d: Buffer) => (out.response += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      out.closedAfterMs = Date.now() - started;
+      resolve(out);
+    });
+    s.on('connect', () => s.write(head));
+    // The test never waits forever: anything still open after 15 s is reported as not closed.
+    setTimeout(() => {
+      if (out.closedAfterMs === undefined) {
+        s.destroy();
+      }
+    }, 15_000).unref();
+  });
+}
+
+/** Issue 8 item 4: unauthenticated and slow bodies cost neither memory nor sockets for long. */
+describe('portal: slow and large unauthenticated bodies', function () {
+  this.timeout(90_000);
+  let stores: Stores;
+  let gw: GatewayProcess;
+  let t: TenantFixture;
+
+  before(async () => {
+    stores = await Stores.open();
+    t = makeTenant({ msgFormat: 'xml' });
+    await stores.seed(t);
+    gw = await startGateway({ PORTAL_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS), HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS), LOG_LEVEL: 'warn' });
+    // Resolve the tenant once so every stalled request below finds it in memory.
+    await fetch(`${gw.url}/${t.appid}`);
+  });
+  after(async () => {
+    await gw?.stop();
+    await stores.close();
+  });
+
+  const signedPath = (nonce: string, signature?: string) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return `/${t.appid}/portal?signature=${signature ?? pushSignature(t.token, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}`;
+  };
+
+  it('a forged signature is refused (401) before the body is read: a 100 kB body that never comes is not waited for', async () => {
+    const started = Date.now();
+    const r = await stall(gw.port, `POST ${signedPath('1', '0'.repeat(40))} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n`, started);
+    expect(r.response).to.match(/^HTTP\/1\.1 401/);
+    expect(r.response).to.contain('INVALID_SIGNATURE');
+    expect(r.closedAfterMs).to.be.lessThan(1000);
+  });
+
+  it('a stale timestamp is refused (401 STALE_TIMESTAMP) before the body is read', async () => {
+    const ts = String(Math.floor(Date.now() / 1000) - 3600);
+    const r = await stall(
+      gw.port,
+      `POST /${t.appid}/portal?signature=${pushSignature(t.token, ts, '2')}&timestamp=${ts}&nonce=2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n`,
+      Date.now(),
+    );
+    expect(r.response).to.match(/^HTTP\/1\.1 401/);
+    expect(r.response).to.contain('STALE_TIMESTAMP');
+    expect(r.closedAfterMs).to.be.lessThan(1000);
+  });
+
+  it('500 connections with a valid signed query that send half a body and stall: each is closed within the deadline, RSS grows < 50 MB', async () => {
+    const before = rssBytes(gw.child.pid!);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(gw.child.pid!))), 100);
+    const started = Date.now();
+    const half = '<xml><ToUserName><![CDATA[gh]]></ToUserName>' + 'x'.repeat(1000);
+    const all = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        stall(gw.port, `POST ${signedPath(String(1000 + i))} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 4000\r\n\r\n${half}`, started),
+      ),
+    );
+    clearInterval(sampler);
+    const closed = all.map((r) => r.closedAfterMs ?? Infinity);
+    const latest = Math.max(...closed);
+    const statuses = new Map<string, number>();
+    for (const r of all) {
+      const s = /^HTTP\/1\.1 (\d{3})/.exec(r.response)?.[1] ?? 'none';
+      statuses.set(s, (statuses.get(s) ?? 0) + 1);
+    }
+    // Reads past the per-instance cap are refused at once (503, WeChat retries); the rest time out (408).
+    expect([...statuses.keys()].sort(), JSON.stringify([...statuses])).to.satisfy((ks: string[]) => ks.every((k) => k === '408' || k === '503'));
+    expect(statuses.get('408') ?? 0).to.be.greaterThan(0);
+    expect(latest, `slowest close after ${latest} ms`).to.be.lessThan(BODY_TIMEOUT_MS + 2500);
+    expect(peak - before, `RSS grew ${Math.round((peak - before) / 1e6)} MB`).to.be.lessThan(50 * 1024 * 1024);
+    // The gateway still answers.
+    expect((await fetch(`${gw.url}/healthz`)).status).to.equal(200);
+  });
+
+  it('a request whose headers never finish is closed after HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const started = Date.now();
+    const r = await stall(gw.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: `, started);
+    expect(r.closedAfterMs, 'not closed').to.be.within(HEADERS_TIMEOUT_MS - 100, HEADERS_TIMEOUT_MS + 2000);
+  });
+});
