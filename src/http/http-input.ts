@@ -10,6 +10,7 @@ import { AppError } from '../kernel/errors';
 import type { GatewayContext, GatewayMiddleware } from './context';
 import { toAppError } from './error-handler';
 import { assertDeclaredLength } from './raw-body';
+import type { ErrorCode } from '../kernel/error-catalogue';
 
 /** True when the request carries a body (chunked, or a Content-Length above 0). */
 export function hasBody(ctx: GatewayContext): boolean {
@@ -65,7 +66,7 @@ export function summarizeIssues(issues: readonly z.core.$ZodIssue[], root: strin
 }
 
 /** Validates a value, or throws 400 `code` naming the first offending field. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, code: string, root: string): z.output<S> {
+export function validate<S extends z.ZodType>(schema: S, value: unknown, code: ErrorCode, root: string): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issues = summarizeIssues(r.error.issues, root);

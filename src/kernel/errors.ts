@@ -1,16 +1,18 @@
+import type { ErrorCode } from './error-catalogue';
+
 /**
  * Typed errors. Every error that reaches a client is an AppError (HTTP status + stable code);
  * http/error-handler.ts is the single place that turns errors into responses.
  */
 export class AppError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Extra response headers (e.g. Retry-After). */
   readonly headers: Readonly<Record<string, string>>;
   /** Safe, non-secret details that may be sent to the client. */
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, code: string, message: string, opts: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(status: number, code: ErrorCode, message: string, opts: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.status = status;

@@ -3,6 +3,7 @@ import { parsePushBody, type BodyLimits, type PushFormat } from './body-parse';
 import { aesKeyFromEncodingKey, openPush } from '../protocol/msg-crypto';
 import { msgSignature, pushSignature, verifySignature } from '../protocol/signature';
 import { normalise, type PushMessage } from './message';
+import type { ErrorCode } from '../kernel/error-catalogue';
 
 /**
  * Turns one HTTP push into a verified, decrypted, normalised message. Pure: the clock reading,
@@ -33,7 +34,7 @@ export interface OpenedPush {
   encrypted: boolean;
 }
 
-const unauthorized = (code: string, message: string) => new AppError(401, code, message);
+const unauthorized = (code: ErrorCode, message: string) => new AppError(401, code, message);
 const TIMESTAMP = /^\d{1,12}$/;
 const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
 

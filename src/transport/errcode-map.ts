@@ -1,4 +1,5 @@
 import { AppError, WeChatApiError } from '../kernel/errors';
+import type { ErrorCode } from '../kernel/error-catalogue';
 
 /**
  * Turns the WeChat errcodes a client can act on into stable AppErrors, per API. Only non-secret
@@ -8,7 +9,7 @@ import { AppError, WeChatApiError } from '../kernel/errors';
 export type ErrorFactory = (e: WeChatApiError) => AppError;
 export type ErrorTable = Readonly<Record<number, ErrorFactory>>;
 
-export function refuse(status: number, code: string, message: string, headers?: Record<string, string>): ErrorFactory {
+export function refuse(status: number, code: ErrorCode, message: string, headers?: Record<string, string>): ErrorFactory {
   return (e) =>
     new AppError(status, code, message, {
       ...(headers ? { headers } : {}),

@@ -33,7 +33,7 @@ describe('WeChatApiError', () => {
   it('maps unknown errors to 500 INTERNAL without their message', () => {
     const e = toAppError(new Error('secret stuff at /srv/app.js:1'));
     expect([e.status, e.code, e.message]).to.deep.equal([500, 'INTERNAL', 'internal error']);
-    expect(toAppError(new AppError(418, 'TEAPOT', 'x')).code).to.equal('TEAPOT');
+    expect(toAppError(new AppError(429, 'WECHAT_RATE_LIMITED', 'x')).code).to.equal('WECHAT_RATE_LIMITED');
   });
 });
 
