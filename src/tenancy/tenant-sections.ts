@@ -57,6 +57,11 @@ export class TenantSections {
     }
   }
 
+  /** Every key a tenant file may have: the core's, then each section's. */
+  get fieldNames(): readonly string[] {
+    return this.keys;
+  }
+
   /** Validates one parsed file; every failing field is named, none is skipped. */
   parse(input: unknown, source: string): TenantDefinition {
     const r = this.fileSchema.safeParse(input);

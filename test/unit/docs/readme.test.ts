@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { configSpec } from '../../../src/kernel/config';
 import { TENANTS_HELP } from '../../../src/admin/cli/tenants-cli';
 import { repoRoot } from '../../../src/devstack/mongo-server';
+import { tenantSections } from '../../../src/composition/features';
 
 /** The README is part of the interface: its tables and usage text must match the code. */
 describe('README matches the code', () => {
@@ -25,6 +26,11 @@ describe('README matches the code', () => {
   it('shows tenants/example.json as it is', () => {
     const example = readFileSync(path.join(repoRoot(), 'tenants/example.json'), 'utf8').trim();
     expect(readme).to.contain('```json\n' + example + '\n```');
+  });
+
+  it('has one tenant-file table row per field the core and the feature sections accept', () => {
+    const documented = [...readme.matchAll(/^\| `([a-zA-Z]+)` \| (?:yes|no)\b/gm)].map((m) => m[1]);
+    expect([...documented].sort()).to.deep.equal([...tenantSections.fieldNames].sort());
   });
 
   it('puts the two commands first', () => {
