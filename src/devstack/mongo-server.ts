@@ -14,6 +14,8 @@ import { createInterface } from 'node:readline';
 export interface TestMongo {
   readonly uri: string;
   readonly port: number;
+  /** The JVM's pid, for fault drills (SIGSTOP / SIGCONT). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -152,13 +154,16 @@ function waitForListening(child: ChildProcessWithoutNullStreams, stderrTail: () 
   });
 }
 
-/** Starts a fresh, empty in-memory MongoDB on a free port. Each call gets its own server. */
-export async function startTestMongo(): Promise<TestMongo> {
+/**
+ * Starts a fresh, empty in-memory MongoDB on a free port (or on `port`, to bring a stopped one back
+ * at the same address for fault drills). Each call gets its own server.
+ */
+export async function startTestMongo(port = 0): Promise<TestMongo> {
   const root = repoRoot();
   const cp = await classpath(root);
   const launcher = join(root, 'scripts', 'mongo', 'MongoLauncher.java');
   // Port 0: the JVM binds and reports the port, so no other process can grab it in between.
-  const child = spawn(javaBinary(), ['-cp', cp, launcher, '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(javaBinary(), ['-cp', cp, launcher, String(port)], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
 
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -166,9 +171,9 @@ export async function startTestMongo(): Promise<TestMongo> {
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
 
-  let port: number;
+  let listening: number;
   try {
-    port = await waitForListening(child, () => stderr);
+    listening = await waitForListening(child, () => stderr);
   } catch (err) {
     await stopChild(child);
     throw err;
@@ -185,8 +190,9 @@ export async function startTestMongo(): Promise<TestMongo> {
 
   let stopping: Promise<void> | undefined;
   return {
-    uri: `mongodb://127.0.0.1:${port}/${DATABASE}`,
-    port,
+    uri: `mongodb://127.0.0.1:${listening}/${DATABASE}`,
+    port: listening,
+    pid: child.pid ?? 0,
     stop: () => (stopping ??= stopChild(child)),
   };
 }

@@ -67,8 +67,15 @@ export class TestRedis {
   private output = '';
   private assignedPort: number | undefined;
 
-  /** Leave port out to get a free one on first start(); it is then kept for restarts. */
-  constructor(port?: number) {
+  /**
+   * Leave port out to get a free one on first start(); it is then kept for restarts. With
+   * `persistDir`, the server keeps an append-only file there, fsync'd on every write (as production
+   * runs Redis), so a kill -9 loses nothing it acknowledged.
+   */
+  constructor(
+    port?: number,
+    private readonly persistDir?: string,
+  ) {
     this.assignedPort = port;
   }
 
@@ -102,11 +109,7 @@ export class TestRedis {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
-      // Nothing should be written, but if it is, keep it out of the repo.
-      '--dir',
-      tmpdir(),
+      ...(this.persistDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.persistDir] : ['--appendonly', 'no', '--dir', tmpdir()]),
     ]);
     this.output = '';
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -153,13 +156,13 @@ export class TestRedis {
     }
   }
 
-  /** Stops the server; the port is kept so start() brings it back at the same URL. */
-  async stop(): Promise<void> {
+  /** Stops the server (`SIGKILL`: as a crash would); the port is kept so start() brings it back at the same URL. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child) return;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
