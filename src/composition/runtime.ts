@@ -105,6 +105,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sessions: new SessionStore(redis, config.SESSION_TTL_S),
     tokens,
     clients,
+    metrics,
   };
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));

@@ -10,6 +10,7 @@ import type { ServiceKeys } from '../auth/service-keys';
 import type { SessionStore } from '../auth/session-store';
 import type { TenantTokens } from '../token/tenant-tokens';
 import type { WeChatClients } from '../wechat/wechat-clients';
+import type { Metrics } from '../ops/metrics';
 
 /**
  * Everything the composition root builds once per process and may hand to features. A feature
@@ -30,4 +31,5 @@ export interface Services {
   sessions: SessionStore;
   tokens: TenantTokens;
   clients: WeChatClients;
+  metrics: Metrics;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../kernel/config';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import type { TenantResolver } from '../tenancy/tenant-resolver';
+import type { Metrics } from '../ops/metrics';
 import { WebhookWorker } from './webhook-worker';
 import { webhookSection } from './webhook-section';
 
@@ -14,7 +15,8 @@ export interface DeliveryNeeds {
   resolver: TenantResolver;
   log: Logger;
   clock: Clock;
-  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS'>;
+  metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending'>;
+  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_TENANT_CONCURRENCY' | 'WEBHOOK_DEAD_RETENTION_DAYS'>;
 }
 
 /** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks. */
@@ -32,6 +34,10 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       timeoutMs: n.config.WEBHOOK_TIMEOUT_MS,
       retryBaseMs: n.config.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: n.config.WEBHOOK_RETRY_MAX_MS,
+      tenantConcurrency: n.config.WEBHOOK_TENANT_CONCURRENCY,
+      deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
+      onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),
+      onOldestPending: (appid, seconds) => n.metrics.webhookOldestPending.set({ appid }, seconds),
     });
     return {
       start: async () => worker.start(),

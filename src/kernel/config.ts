@@ -60,6 +60,12 @@ export const configSpec = {
   WEBHOOK_RETRY_BASE_MS: { schema: int(10, 3600000), default: '1000', doc: 'First retry delay of a failed webhook delivery; doubles per attempt' },
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
+  WEBHOOK_TENANT_CONCURRENCY: {
+    schema: int(1, 16),
+    default: '4',
+    doc: "Deliveries one instance runs at once for one tenant (of its 16 slots), so a slow webhook cannot hold up other tenants' deliveries",
+  },
+  WEBHOOK_DEAD_RETENTION_DAYS: { schema: int(1, 365), default: '7', doc: 'How long dead letters are kept (at most 10000 per tenant, the oldest dropped first)' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
   HTTP_HEADERS_TIMEOUT_MS: { schema: int(1000, 120000), default: '10000', doc: 'Time a client has to send its request headers, on every route (the connection is closed after it)' },
   HTTP_REQUEST_TIMEOUT_MS: { schema: int(1000, 600000), default: '120000', doc: 'Time a client has to send a whole request, on every route (media uploads included)' },

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import Router from '@koa/router';
 import type { GatewayMiddleware, GatewayState } from '../http/context';
 
@@ -15,6 +15,18 @@ export class Metrics {
   });
   readonly wechatCalls = new Counter({ name: 'wxgate_wechat_calls_total', help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
   readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
+  readonly webhookDeliveryErrors = new Counter({
+    name: 'wxgate_webhook_delivery_errors_total',
+    help: 'Failed webhook delivery attempts and delivery-queue faults, by tenant (empty: the whole worker) and reason',
+    labelNames: ['appid', 'reason'],
+    registers: [this.registry],
+  });
+  readonly webhookOldestPending = new Gauge({
+    name: 'wxgate_webhook_oldest_pending_seconds',
+    help: "Age of the oldest queued or in-flight entry of a tenant's webhook stream (0: empty); every instance reports every tenant",
+    labelNames: ['appid'],
+    registers: [this.registry],
+  });
 
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });

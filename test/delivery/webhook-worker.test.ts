@@ -5,10 +5,33 @@ import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { WebhookWorker, deliveryBody, retryDelayMs } from '../../src/delivery/webhook-worker';
-import { STREAMS_SET, retryKey, streamKey, toFields } from '../../src/delivery/webhook-keys';
+import { GROUP, STREAMS_SET, deadKey, retryKey, streamKey, toFields } from '../../src/delivery/webhook-keys';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'worker-test-secret-0123456789';
+const DAY_MS = 86_400_000;
+
+function tenantFor(appid: string, url: string): Tenant {
+  return {
+    appid,
+    name: 't',
+    status: 'active',
+    credential: 'appsecret',
+    secret: 's',
+    tokenMode: 'stable',
+    webhook: { url, secret: SECRET },
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  } as Tenant;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 describe('delivery: webhook worker', () => {
   describe('pure parts', () => {
@@ -115,6 +138,123 @@ describe('delivery: webhook worker', () => {
       expect(d.signatureValid).to.equal(true);
       expect(d.body.message).to.deep.equal({ n: 1 });
       expect(await redis.zcard(retryKey(appid))).to.equal(0);
+    });
+  });
+  describe('after a crash, and over days (real Redis, a real webhook receiver)', function () {
+    this.timeout(30_000);
+    const log = createLogger('silent');
+    let redis: Redis;
+    let blocking: Redis;
+    let hook: WebhookReceiver;
+    const workers: WebhookWorker[] = [];
+    const appids: string[] = [];
+
+    const newAppid = () => {
+      const appid = 'wx' + randomBytes(8).toString('hex');
+      appids.push(appid);
+      return appid;
+    };
+    const newWorker = (appid: string, clock: ManualClock, extra: Partial<ConstructorParameters<typeof WebhookWorker>[0]> = {}) => {
+      const w = new WebhookWorker({
+        redis,
+        blocking,
+        resolveTenant: async (a) => (a === appid ? tenantFor(appid, hook.url) : null),
+        log,
+        clock,
+        maxAttempts: 5,
+        timeoutMs: 2000,
+        retryBaseMs: 60_000,
+        retryMaxMs: 60_000,
+        ...extra,
+      });
+      workers.push(w);
+      return w;
+    };
+
+    beforeEach(async () => {
+      redis = createRedis(process.env.REDIS_URL ?? '', log, 'worker-test');
+      blocking = createRedis(process.env.REDIS_URL ?? '', log, 'worker-test-blocking', { commandTimeoutMs: 10_000 });
+      await Promise.all([connectRedis(redis), connectRedis(blocking)]);
+      hook = new WebhookReceiver(SECRET);
+      await hook.start();
+    });
+
+    afterEach(async () => {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      for (const appid of appids.splice(0)) {
+        await redis.del(streamKey(appid), retryKey(appid), deadKey(appid));
+        await redis.srem(STREAMS_SET, appid);
+      }
+      redis.disconnect();
+      await hook.stop();
+    });
+
+    it('a delivery taken over from a worker that died carries the next attempt number', async () => {
+      const appid = newAppid();
+      await redis.xgroup('CREATE', streamKey(appid), GROUP, '0', 'MKSTREAM');
+      // A first-time delivery and one already retried twice (attempts 2 in the entry).
+      await redis.xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'fresh', appid, message: '{"n":1}', attempts: 0, receivedAt: 1 }));
+      await redis.xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'retried', appid, message: '{"n":2}', attempts: 2, receivedAt: 1 }));
+      await redis.sadd(STREAMS_SET, appid);
+      // A worker reads both (and may have sent them), then dies without acknowledging.
+      const read = (await redis.xreadgroup('GROUP', GROUP, 'crashed-worker', 'COUNT', 10, 'STREAMS', streamKey(appid), '>')) as [string, unknown[]][];
+      expect(read[0]![1]).to.have.length(2);
+
+      newWorker(appid, new ManualClock(), { reclaimIdleMs: 300 }).start();
+      await hook.waitFor(2, 10_000);
+      const byId = Object.fromEntries(hook.deliveries.map((d) => [d.deliveryId, d]));
+      expect(byId.fresh!.attempt).to.equal(2);
+      expect(byId.fresh!.body.attempt).to.equal(2);
+      expect(byId.retried!.attempt).to.equal(4);
+      expect(byId.fresh!.signatureValid).to.equal(true);
+      // Acknowledged and removed by the worker that took them over.
+      await until('the stream to empty', async () => (await redis.xlen(streamKey(appid))) === 0);
+      const pending = (await redis.xpending(streamKey(appid), GROUP)) as [number];
+      expect(pending[0]).to.equal(0);
+    });
+
+    it('dead letters are stamped with the clock, trimmed after the retention, and capped in number', async () => {
+      const appid = newAppid();
+      const t0 = Date.UTC(2031, 5, 1);
+      const clock = new ManualClock(t0);
+      hook.down = true;
+      const worker = newWorker(appid, clock, { maxAttempts: 1, deadRetentionMs: 7 * DAY_MS, deadMaxLen: 3 });
+      worker.start();
+      const queue = async (deliveryId: string) => {
+        await redis
+          .multi()
+          .xadd(streamKey(appid), '*', ...toFields({ deliveryId, appid, message: '{}', attempts: 0, receivedAt: clock.now() }))
+          .sadd(STREAMS_SET, appid)
+          .exec();
+      };
+      const deadIds = async () => ((await redis.xrange(deadKey(appid), '-', '+')) as [string, string[]][]).map(([id, f]) => [id.split('-')[0], f[1]]);
+
+      await queue('d1');
+      await until('d1 to be dead-lettered', async () => (await redis.xlen(deadKey(appid))) === 1);
+      clock.advance(3 * DAY_MS);
+      await queue('d2');
+      await until('d2 to be dead-lettered', async () => (await redis.xlen(deadKey(appid))) === 2);
+      // Their ids are their time of death on the worker's clock.
+      expect(await deadIds()).to.deep.equal([
+        [String(t0), 'd1'],
+        [String(t0 + 3 * DAY_MS), 'd2'],
+      ]);
+
+      expect(await worker.trimDeadLetters()).to.equal(0);
+      clock.set(t0 + 7 * DAY_MS + 1);
+      expect(await worker.trimDeadLetters()).to.equal(1);
+      expect((await deadIds()).map(([, d]) => d)).to.deep.equal(['d2']);
+
+      // The cap keeps the newest three.
+      for (const id of ['d3', 'd4', 'd5']) await queue(id);
+      // (Delivered concurrently, so they may die in any order.)
+      const names = async () => (await deadIds()).map(([, d]) => d as string).sort();
+      await until('d3..d5 to be dead-lettered', async () => (await names()).join() === 'd3,d4,d5');
+      expect(await redis.xlen(deadKey(appid))).to.equal(3);
+
+      clock.set(t0 + 15 * DAY_MS);
+      expect(await worker.trimDeadLetters()).to.equal(3);
+      expect(await redis.xlen(deadKey(appid))).to.equal(0);
     });
   });
 });

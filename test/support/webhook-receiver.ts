@@ -20,6 +20,9 @@ export class WebhookReceiver {
   refused = 0;
   down = false;
   delayMs = 0;
+  /** Requests being answered right now, and the most there ever were at once. */
+  active = 0;
+  maxActive = 0;
   private server?: http.Server;
   url = '';
 
@@ -29,8 +32,11 @@ export class WebhookReceiver {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
+      this.active++;
+      this.maxActive = Math.max(this.maxActive, this.active);
       req.on('end', () => {
         const finish = () => {
+          this.active--;
           if (this.down) {
             this.refused++;
             res.writeHead(503).end('down');
