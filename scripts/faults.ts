@@ -237,14 +237,14 @@ async function restore(uri: string, snap: Fleet['snapshot']): Promise<void> {
 
 interface Drill {
   name: string;
-  label: string;
+  label(seconds: number): string;
   inject(fleet: Fleet, seconds: number, notes: string[]): Promise<void>;
 }
 
 const drills: Drill[] = [
   {
     name: 'redis-killed',
-    label: 'Redis killed',
+    label: (s) => `Redis killed ${s} s`,
     async inject(f, s) {
       await f.redis.stop('SIGKILL');
       await sleep(s * 1000);
@@ -253,7 +253,7 @@ const drills: Drill[] = [
   },
   {
     name: 'redis-flushall',
-    label: 'Redis FLUSHALL',
+    label: () => 'Redis FLUSHALL',
     async inject(f, s) {
       const c = createRedis(f.redis.url, createLogger('silent'), 'faults');
       await connectRedis(c);
@@ -264,7 +264,7 @@ const drills: Drill[] = [
   },
   {
     name: 'mongo-killed',
-    label: 'MongoDB killed',
+    label: (s) => `MongoDB killed ${s} s`,
     async inject(f, s, notes) {
       await f.mongo.stop();
       await sleep(s * 1000);
@@ -276,7 +276,7 @@ const drills: Drill[] = [
   },
   {
     name: 'mongo-hung',
-    label: 'MongoDB hung (SIGSTOP)',
+    label: (s) => `MongoDB hung (SIGSTOP) ${s} s`,
     async inject(f, s) {
       process.kill(f.mongo.pid, 'SIGSTOP');
       try {
@@ -288,7 +288,7 @@ const drills: Drill[] = [
   },
   {
     name: 'gateway-killed',
-    label: 'one gateway killed -9 under load',
+    label: (s) => `one gateway killed -9 under load (restarted after ${s} s)`,
     async inject(f, s) {
       f.gateways[2]!.proc.kill('SIGKILL');
       await sleep(s * 1000);
@@ -312,7 +312,7 @@ async function runDrill(fleet: Fleet, receiver: Receiver, d: Drill, faultS: numb
   const delivered = [...traffic.accepted].filter((k) => receiver.seen.has(k)).length;
   if (traffic.codes.size) notes.push(`5xx: ${[...traffic.codes].map(([k, v]) => `${k} x${v}`).join(', ')}`);
   return {
-    fault: `${d.label}${d.name.endsWith('flushall') ? '' : ` ${faultS} s`}`.replace('under load 30 s', `under load (back after ${faultS} s)`),
+    fault: d.label(faultS),
     sent: traffic.sent,
     fivexx: traffic.fivexx,
     accepted: traffic.accepted.size,
@@ -402,7 +402,7 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     for (const d of drills.filter((x) => !only || x.name === only)) {
-      process.stderr.write(`drill: ${d.label} ...\n`);
+      process.stderr.write(`drill: ${d.label(faultS)} ...\n`);
       rows.push(await runDrill(fleet, receiver, d, faultS));
     }
     process.stdout.write(table(rows) + '\n');
