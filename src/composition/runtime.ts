@@ -7,7 +7,8 @@ import { systemClock, type Clock } from '../kernel/clock';
 import { sleep, withTimeout } from '../kernel/timers';
 import type { GatewayState } from '../http/context';
 import { createRedis, connectRedis, type Redis } from '../infra/redis';
-import { connectMongo, pingMongo } from '../infra/mongo';
+import { connectMongo, onMongoHeartbeatFailure, pingMongo } from '../infra/mongo';
+import { StoreOutage } from '../infra/store-outage';
 import { InvalidationBus } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
@@ -58,6 +59,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const mongo = await connectMongo(config.MONGODB_URI);
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(redisBlocking)]);
 
+  // MongoDB outages are logged once each way; Redis connections log their own transitions.
+  const mongoOutage = new StoreOutage('mongodb', log, () => pingMongo(mongo));
+  onMongoHeartbeatFailure(mongo, (reason) => mongoOutage.failed(reason));
+
   const box = new SecretBox(config.SECRETS_KEY);
   const bus = new InvalidationBus(redis, subscriber, log);
   const tenants = new TenantRepository(mongo, box, tenantSections);
@@ -66,7 +71,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await bus.start();
 
   const metrics = new Metrics(true);
-  const keys = new ServiceKeys(mongo);
+  const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
   const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
@@ -125,6 +130,9 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       adminRoutes(config.ADMIN_TOKEN, tenants),
     ],
     tenantRoutes: features.flatMap((f) => f.routes ?? []),
+    onStoreUnavailable: (store, err) => {
+      if (store === 'mongodb') mongoOutage.failed(err instanceof Error ? err.name : 'error');
+    },
   });
 
   for (const f of features) await f.start?.();
@@ -138,6 +146,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     tenants,
     async close() {
       clearInterval(refreshTimer);
+      mongoOutage.close();
       for (const f of features) await f.stop?.();
       manager.close();
       keys.close();

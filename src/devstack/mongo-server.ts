@@ -14,6 +14,8 @@ import { createInterface } from 'node:readline';
 export interface TestMongo {
   readonly uri: string;
   readonly port: number;
+  /** The JVM's pid, for outage tests that stop (SIGSTOP) and resume (SIGCONT) the server. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -187,6 +189,7 @@ export async function startTestMongo(): Promise<TestMongo> {
   return {
     uri: `mongodb://127.0.0.1:${port}/${DATABASE}`,
     port,
+    pid: child.pid ?? 0,
     stop: () => (stopping ??= stopChild(child)),
   };
 }
