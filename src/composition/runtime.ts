@@ -77,6 +77,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
   const manager = new TokenManager({
     redis,
+    box,
     bus,
     clock,
     log,

@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import type { InvalidationBus } from '../cache/invalidation-bus';
+import type { SecretBox } from '../tenancy/secret-box';
 import { TokenStore } from './token-store';
 import { TokenLock } from './token-lock';
 import type { AccessTokenSource } from './access-token-source';
@@ -16,6 +17,8 @@ export type FleetResult = { kind: 'record'; rec: TokenRecord } | { kind: 'unreac
 
 export interface FleetTokensOptions {
   redis: Redis;
+  /** Seals tokens at rest in Redis (SECRETS_KEY). */
+  box: SecretBox;
   bus?: InvalidationBus;
   clock: Clock;
   log: Logger;
@@ -39,7 +42,7 @@ export class FleetTokens {
   private readonly lock: TokenLock;
 
   constructor(private readonly o: FleetTokensOptions) {
-    this.store = new TokenStore(o.redis, o.clock);
+    this.store = new TokenStore(o.redis, o.clock, o.box);
     this.lock = new TokenLock(o.redis, o.lockTtlMs);
   }
 

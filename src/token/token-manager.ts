@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import type { InvalidationBus } from '../cache/invalidation-bus';
+import type { SecretBox } from '../tenancy/secret-box';
 import { SingleFlight } from '../cache/single-flight';
 import type { AccessTokenSource } from './access-token-source';
 import { FleetTokens, type FleetResult, type Want } from './fleet-tokens';
@@ -11,6 +12,8 @@ import { isFresh, isUsable, makeRecord, type TokenRecord } from './token-record'
 
 export interface TokenManagerOptions {
   redis: Redis;
+  /** Seals tokens at rest in Redis (SECRETS_KEY); the composition root gives the process's box. */
+  box: SecretBox;
   bus?: InvalidationBus;
   clock: Clock;
   log: Logger;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
+import Redis from 'ioredis';
 import { expect } from 'chai';
 import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
 import { Stores, startFleet, stopFleet } from '../support/fleet';
@@ -91,6 +92,29 @@ describe('access tokens across a fleet of gateway processes', function () {
       expect(sandbox.calls('/wxa/generate_urllink', t.appid)).to.be.greaterThan(901);
       // ...and the whole fleet replaced it with exactly one token call.
       expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+    });
+
+    it('tokens are sealed in Redis: the stored value does not contain the token, and every gateway opens it', async () => {
+      const { t, key } = await tenantWithKey();
+      const auth = { headers: { authorization: `Bearer ${key}` } };
+      const first = await client.get<{ access_token: string }>(`${fleet[0]!.url}/${t.appid}/access-token`, auth);
+      expect(first.status).to.equal(200);
+      const redis = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: 1 });
+      try {
+        const keys = await redis.keys(`wxgate:token:${t.appid}:*`);
+        expect(keys).to.have.length(1);
+        const raw = (await redis.get(keys[0]!)) ?? '';
+        expect(raw).to.not.include(first.data.access_token);
+        expect(raw).to.match(/"sealed":"v1\./);
+      } finally {
+        redis.disconnect();
+      }
+      // The other gateways never saw this tenant: they open the fleet's copy instead of fetching.
+      for (const gw of fleet.slice(1)) {
+        const r = await client.get<{ access_token: string }>(`${gw.url}/${t.appid}/access-token`, auth);
+        expect(r.data.access_token).to.equal(first.data.access_token);
+      }
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(1);
     });
 
     it('-1 twice then success: the caller sees success', async () => {
