@@ -26,6 +26,7 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
       if (store) opts.onStoreUnavailable?.(store, err);
       else if (e.status >= 500) ctx.state.log?.error({ err }, 'request failed');
       else if (err instanceof WeChatApiError) ctx.state.log?.warn({ errcode: err.errcode, rid: err.rid, api: err.api }, 'wechat error');
+      else if (e.logDetails) ctx.state.log?.warn({ code: e.code, ...e.logDetails }, 'request refused');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
       ctx.type = 'application/json';
