@@ -24,6 +24,7 @@ import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
 import { adminRoutes } from '../admin/admin-routes';
+import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp } from './app';
 import { FEATURES, tenantSections } from './features';
@@ -127,7 +128,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           await withTimeout(redis.ping(), 1000, 'redis ping timed out');
         },
       }),
-      metrics.routes(),
+      metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
       adminRoutes(config.ADMIN_TOKEN, tenants),
     ],
     tenantRoutes: features.flatMap((f) => f.routes ?? []),

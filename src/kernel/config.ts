@@ -53,6 +53,11 @@ export const configSpec = {
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
+  METRICS_TOKEN: {
+    schema: z.string().min(16, 'at least 16 characters').optional(),
+    default: undefined,
+    doc: 'Optional. When set, `/metrics` requires it as `Authorization: Bearer` (401/403 otherwise); unset, `/metrics` is open',
+  },
 } as const;
 
 type Spec = typeof configSpec;
@@ -69,8 +74,14 @@ export function loadConfigSubset<K extends keyof Spec>(env: NodeJS.ProcessEnv, n
   for (const name of names) {
     const entry = configSpec[name];
     const raw = env[name] === undefined || env[name] === '' ? entry.default : env[name];
-    if (raw === undefined) throw new ConfigError(name, `is required: ${entry.doc.replace(/\*\*Required\.\*\* /, '')}`);
-    const parsed = (entry.schema as z.ZodType<unknown, string>).safeParse(raw);
+    const schema = entry.schema as z.ZodType<unknown, string | undefined>;
+    if (raw === undefined) {
+      // A variable whose rule accepts no value at all is optional; every other one is required.
+      if (!schema.safeParse(undefined).success) throw new ConfigError(name, `is required: ${entry.doc.replace(/\*\*Required\.\*\* /, '')}`);
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       throw new ConfigError(name, `expected ${parsed.error.issues[0]?.message ?? 'a valid value'}, got ${JSON.stringify(mask(name, raw))}`);
     }
