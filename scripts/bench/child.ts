@@ -71,6 +71,8 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
       SECRETS_KEY: stores.secretsKey,
       ADMIN_TOKEN: randomBytes(18).toString('hex'),
       LOG_LEVEL: benchLogLevel(),
+      // The sandbox the bench tenants call listens on 127.0.0.1.
+      ALLOW_PRIVATE_URLS: 'true',
     },
     /WXGATE_LISTENING (\d+)/,
     true,

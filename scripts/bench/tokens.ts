@@ -34,7 +34,7 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   await connectRedis(redis);
   const cooldowns = new Cooldowns(systemClock, undefined, 300, 60);
   const manager = new TokenManager({ redis, box: new SecretBox(stores.secretsKey), clock: systemClock, log, sleep });
-  const tokens = new TenantTokens(manager, appSecretSources({ http: new WeChatHttp(5000), cooldowns, defaultApiBase: sandbox.url, sleep }));
+  const tokens = new TenantTokens(manager, appSecretSources({ http: new WeChatHttp(5000, { allowPrivateAddresses: true }), cooldowns, defaultApiBase: sandbox.url, sleep }));
   const tenant = { appid, secret, tokenMode: 'stable', apiBase: sandbox.url } as Tenant;
   const token = (await tokens.get(tenant)).accessToken;
   const samples: number[] = [];

@@ -74,7 +74,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const metrics = new Metrics(true);
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
-  const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
+  // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
+  const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS, { allowPrivateAddresses: config.ALLOW_PRIVATE_URLS, trustedHosts: [new URL(config.WECHAT_API_BASE).hostname] });
   const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
   const manager = new TokenManager({
     redis,

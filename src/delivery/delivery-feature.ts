@@ -14,7 +14,7 @@ export interface DeliveryNeeds {
   resolver: TenantResolver;
   log: Logger;
   clock: Clock;
-  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS'>;
+  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'ALLOW_PRIVATE_URLS'>;
 }
 
 /** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks. */
@@ -32,6 +32,7 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       timeoutMs: n.config.WEBHOOK_TIMEOUT_MS,
       retryBaseMs: n.config.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: n.config.WEBHOOK_RETRY_MAX_MS,
+      allowPrivateAddresses: n.config.ALLOW_PRIVATE_URLS,
     });
     return {
       start: async () => worker.start(),

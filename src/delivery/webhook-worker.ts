@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
@@ -7,6 +5,7 @@ import type { Redis } from '../infra/redis';
 import type { Logger } from '../kernel/log';
 import type { Clock } from '../kernel/clock';
 import type { Tenant } from '../tenancy/tenant';
+import { outboundAgents } from '../transport/address-policy';
 import { webhookSection } from './webhook-section';
 import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
 import { signDelivery } from './webhook-signing';
@@ -27,6 +26,8 @@ export interface WebhookWorkerOptions {
   concurrency?: number;
   /** A delivery whose worker died is taken over after this long. */
   reclaimIdleMs?: number;
+  /** ALLOW_PRIVATE_URLS: webhooks on loopback or private addresses (development and tests only). */
+  allowPrivateAddresses: boolean;
 }
 
 /** Moves due retries back into the stream, atomically, so a crash in between loses nothing. */
@@ -61,10 +62,12 @@ export class WebhookWorker {
   private errorLogged = false;
 
   constructor(private readonly o: WebhookWorkerOptions) {
+    // Webhook URLs come from tenant files: every connection is checked where it really goes.
+    const { httpAgent, httpsAgent } = outboundAgents({ allowPrivateAddresses: o.allowPrivateAddresses }, { maxSockets: 64 });
     this.httpClient = axios.create({
       timeout: o.timeoutMs,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent,
+      httpsAgent,
       maxRedirects: 0,
       maxContentLength: 64 * 1024,
       validateStatus: () => true,

@@ -53,6 +53,11 @@ export const configSpec = {
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
+  ALLOW_PRIVATE_URLS: {
+    schema: z.enum(['true', 'false'], 'true or false').transform((v) => v === 'true'),
+    default: 'false',
+    doc: 'Allow tenant `apiBase` and webhook URLs with plain http or on loopback, private and link-local addresses (development and tests only)',
+  },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'at least 16 characters').optional(),
     default: undefined,

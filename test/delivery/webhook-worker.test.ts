@@ -64,6 +64,7 @@ describe('delivery: webhook worker', () => {
         timeoutMs: 2000,
         retryBaseMs: 10_000,
         retryMaxMs: 60_000,
+        allowPrivateAddresses: true,
       });
       worker.start();
     });

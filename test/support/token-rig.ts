@@ -31,7 +31,7 @@ export async function tokenInstance(clock: ManualClock, redisUrl = process.env.R
   await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
   const bus = new InvalidationBus(redis, subscriber, log);
   await bus.start();
-  const http = new WeChatHttp(5000);
+  const http = new WeChatHttp(5000, { allowPrivateAddresses: true });
   const cooldowns = new Cooldowns(clock, bus, 300, 60);
   const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const manager = new TokenManager({ redis, box: new SecretBox(TEST_SECRETS_KEY), bus, clock, log, sleep: realSleep, pollMs: 5 });

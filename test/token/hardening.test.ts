@@ -32,7 +32,7 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     const started = Date.now();
     let err: unknown;
     try {
-      await new WeChatHttp(300).send({ baseUrl: base, method: 'GET', path: '/cgi-bin/token' });
+      await new WeChatHttp(300, { allowPrivateAddresses: true }).send({ baseUrl: base, method: 'GET', path: '/cgi-bin/token' });
     } catch (e) {
       err = e;
     }
@@ -50,7 +50,7 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const res = await new WeChatHttp(1000).send({ baseUrl: base, method: 'GET', path: '//example.invalid/x', query: { a: '1 2' } });
+    const res = await new WeChatHttp(1000, { allowPrivateAddresses: true }).send({ baseUrl: base, method: 'GET', path: '//example.invalid/x', query: { a: '1 2' } });
     server.close();
     expect(res.kind).to.equal('json');
     expect(seen).to.deep.equal(['//example.invalid/x?a=1+2']);
