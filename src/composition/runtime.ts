@@ -108,7 +108,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     box,
     resolver,
     keys,
-    sessions: new SessionStore(redis, config.SESSION_TTL_S),
+    sessions: new SessionStore(redis, config.SESSION_TTL_S, config.SESSION_MAX_PER_USER),
     tokens,
     clients,
   };

@@ -46,6 +46,7 @@ export const configSpec = {
   },
   TENANT_CACHE_TTL_S: { schema: int(1, 86400), default: '60', doc: 'How long an instance keeps a tenant in memory; changes are also pushed over Redis pub/sub' },
   SESSION_TTL_S: { schema: int(60, 30 * 86400), default: '604800', doc: 'Lifetime of a user session token issued by `/auth/login`' },
+  SESSION_MAX_PER_USER: { schema: int(1, 1000), default: '10', doc: "Most live sessions one user may hold; a new login ends the user's oldest beyond it" },
   PORTAL_MAX_BODY_BYTES: { schema: int(1024, 10 * 1024 * 1024), default: '262144', doc: 'Largest accepted push body (413 above)' },
   PORTAL_TIMESTAMP_WINDOW_S: { schema: int(10, 86400), default: '300', doc: 'Pushes whose timestamp is further than this from now are refused' },
   WEBHOOK_MAX_ATTEMPTS: { schema: int(1, 100), default: '8', doc: 'Delivery attempts to a tenant webhook before a message is dead-lettered' },
