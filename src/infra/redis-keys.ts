@@ -18,6 +18,8 @@ export const redisKeys = {
   token: (owner: string, fingerprint: string) => `${P}:token:${owner}:${fingerprint}`,
   /** The redlock resource guarding the fetch of one token (its key above). */
   tokenLock: (tokenKey: string) => `${P}:lock:${tokenKey}`,
+  /** Set for 10 s by a refused token reported to the central endpoint: `fetching`, then `done`. */
+  tokenReportWindow: (tokenKey: string) => `${P}:token-report:${tokenKey}`,
 
   /** A user session, by the SHA-256 of its token (the token itself never reaches Redis). */
   session: (tokenHash: string) => `${P}:session:${tokenHash}`,
