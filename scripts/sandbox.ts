@@ -27,6 +27,7 @@ Environment for the default command:
   SANDBOX_PORT (3001)  WeChat sandbox port
   MONGODB_URI, REDIS_URL  used when set; otherwise an in-memory test MongoDB and a redis-server are started
   SECRETS_KEY          required when MONGODB_URI is set (data must stay readable); otherwise generated
+  ALLOW_PRIVATE_URLS   true unless set: tenants may call the local sandbox
 
 ${PUSH_HELP}`;
 
@@ -47,6 +48,8 @@ async function start(): Promise<void> {
   process.env.SECRETS_KEY ||= randomBytes(32).toString('base64');
   process.env.SPOOL_DIR ||= mkdtempSync(path.join(os.tmpdir(), 'wxgate-sandbox-spool-'));
   process.env.ADMIN_TOKEN ||= randomBytes(18).toString('base64url');
+  // The demo tenant calls the local sandbox over plain http on 127.0.0.1.
+  process.env.ALLOW_PRIVATE_URLS ||= 'true';
 
   const sandbox = createSandbox();
   const sandboxServer = await sandbox.listen(Number(process.env.SANDBOX_PORT ?? 3001), '127.0.0.1');
@@ -57,7 +60,7 @@ async function start(): Promise<void> {
   const runtime = await createRuntime(config, log);
   const demo = demoTenant(sandboxServer.url);
   sandbox.registerApp({ appid: demo.appid, secret: demo.secret });
-  await runtime.tenants.upsert(parseTenantDefinition(demo, 'demo tenant'));
+  await runtime.tenants.upsert(parseTenantDefinition(demo, 'demo tenant', { allowPrivateUrls: config.ALLOW_PRIVATE_URLS }));
   await announceTenantChange(runtime.redis, (appid) => publishInvalidation(runtime.redis, { kind: 'tenant', appid }), demo.appid);
   const keys = new ServiceKeys(runtime.mongo);
   const { key } = await keys.create(demo.appid, 'sandbox demo');

@@ -74,6 +74,8 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
       ADMIN_TOKEN: randomBytes(18).toString('hex'),
       LOG_LEVEL: benchLogLevel(),
       SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'wxgate-bench-spool-')),
+      // The sandbox the bench tenants call listens on 127.0.0.1.
+      ALLOW_PRIVATE_URLS: 'true',
     },
     /WXGATE_LISTENING (\d+)/,
     true,

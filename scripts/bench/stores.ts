@@ -52,7 +52,7 @@ export async function seedTenant(stores: BenchStores, def: Partial<TenantFileCon
   try {
     const repo = new TenantRepository(conn, new SecretBox(stores.secretsKey), tenantSections);
     await repo.ensureIndexes();
-    await repo.upsert(parseTenantDefinition(tenant, 'bench tenant'));
+    await repo.upsert(parseTenantDefinition(tenant, 'bench tenant', { allowPrivateUrls: true }));
     if (!withKey) return { tenant };
     const keys = new ServiceKeys(conn);
     try {

@@ -8,6 +8,7 @@ import { Cooldowns } from '../../src/transport/cooldowns';
 import { appSecretSources } from '../../src/token/sources/app-secret-token';
 import { TenantTokens } from '../../src/token/tenant-tokens';
 import { TokenManager } from '../../src/token/token-manager';
+import { SecretBox } from '../../src/tenancy/secret-box';
 import { sleep } from '../../src/kernel/timers';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
@@ -32,8 +33,8 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   const redis = createRedis(stores.redisUrl, log);
   await connectRedis(redis);
   const cooldowns = new Cooldowns(systemClock, undefined, 300, 60);
-  const manager = new TokenManager({ redis, clock: systemClock, log, sleep });
-  const tokens = new TenantTokens(manager, appSecretSources({ http: new WeChatHttp(5000), cooldowns, defaultApiBase: sandbox.url, sleep }));
+  const manager = new TokenManager({ redis, box: new SecretBox(stores.secretsKey), clock: systemClock, log, sleep });
+  const tokens = new TenantTokens(manager, appSecretSources({ http: new WeChatHttp(5000, { allowPrivateAddresses: true }), cooldowns, defaultApiBase: sandbox.url, sleep }));
   const tenant = { appid, secret, tokenMode: 'stable', apiBase: sandbox.url } as Tenant;
   const token = (await tokens.get(tenant)).accessToken;
   const samples: number[] = [];

@@ -13,11 +13,16 @@ export function bearerOf(header: string): string | undefined {
   return m?.[1];
 }
 
-export function requireAdmin(adminToken: string): GatewayMiddleware {
+/** A route for operators: `Authorization: Bearer <secret>`, compared in constant time. */
+export function requireBearer(secret: string, name: string): GatewayMiddleware {
   return async (ctx, next) => {
     const given = bearerOf(ctx.get('authorization'));
-    if (!given) throw new AppError(401, 'UNAUTHENTICATED', 'missing Authorization: Bearer <ADMIN_TOKEN>');
-    if (!sameSecret(given, adminToken)) throw new AppError(403, 'FORBIDDEN', 'invalid admin token');
+    if (!given) throw new AppError(401, 'UNAUTHENTICATED', `missing Authorization: Bearer <${name}>`);
+    if (!sameSecret(given, secret)) throw new AppError(403, 'FORBIDDEN', `invalid ${name}`);
     await next();
   };
+}
+
+export function requireAdmin(adminToken: string): GatewayMiddleware {
+  return requireBearer(adminToken, 'ADMIN_TOKEN');
 }

@@ -1,6 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import NodeCache from 'node-cache';
 import type { Connection, Model } from 'mongoose';
+import { boundedMongo } from '../infra/mongo';
+import { unavailableStore } from '../infra/store-errors';
+import type { InvalidationBus } from '../cache/invalidation-bus';
+import { SingleFlight } from '../cache/single-flight';
 import { serviceKeyModel, type ServiceKeyDoc } from './service-key-model';
 
 /**
@@ -13,6 +17,11 @@ const hashOf = (secret: string) => createHash('sha256').update(secret).digest('h
 
 /** Revocation reaches every instance within this many seconds (the positive cache lifetime). */
 export const KEY_CACHE_TTL_S = 5;
+/**
+ * How long a key verified against MongoDB keeps working while MongoDB is unavailable. Used only when
+ * MongoDB fails: revocations are broadcast and drop this copy everywhere.
+ */
+export const KEY_OUTAGE_TTL_S = 600;
 
 /** Whether a credential has the shape of a service key (as opposed to a user session token). */
 export const isServiceKeyShaped = (presented: string): boolean => presented.startsWith('wxk_');
@@ -24,10 +33,27 @@ export interface CreatedKey {
 
 export class ServiceKeys {
   readonly model: Model<ServiceKeyDoc>;
+  /** What MongoDB said in the last few seconds, misses included: the normal path. */
   private readonly cache = new NodeCache({ stdTTL: KEY_CACHE_TTL_S, useClones: false, checkperiod: 10 });
+  /** Live keys seen recently: served only while MongoDB cannot be asked. */
+  private readonly lastKnown = new NodeCache({ stdTTL: KEY_OUTAGE_TTL_S, useClones: false, checkperiod: 60 });
+  private readonly flight = new SingleFlight<ServiceKeyDoc | null>();
+  /** Bumped per keyId on revocation, so a read that began before it does not cache what it saw. */
+  private readonly generation = new Map<string, number>();
 
-  constructor(conn: Connection) {
+  constructor(
+    conn: Connection,
+    private readonly o: {
+      /** Announces revocations, so every copy (the outage copy included) is dropped at once. */
+      bus?: InvalidationBus;
+      /** True while MongoDB is known to be in an outage: recently verified keys skip its timeout. */
+      mongoDown?: () => boolean;
+    } = {},
+  ) {
     this.model = serviceKeyModel(conn);
+    o.bus?.on('service-key', (m) => {
+      if (m.ref) this.forget(m.ref);
+    });
   }
 
   async ensureIndexes(): Promise<void> {
@@ -47,19 +73,28 @@ export class ServiceKeys {
 
   async revoke(appid: string, keyId: string): Promise<boolean> {
     const r = await this.model.updateOne({ appid, keyId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date() } }).exec();
+    this.forget(keyId);
     return r.modifiedCount > 0;
   }
 
-  /** Returns the keyId when `presented` is a live key of `appid`; a key of another tenant is refused. */
+  /** Drops every cached copy of a key (a revocation announced on the bus). */
+  forget(keyId: string): void {
+    this.cache.del(keyId);
+    this.lastKnown.del(keyId);
+    this.flight.forget(keyId);
+    this.generation.set(keyId, (this.generation.get(keyId) ?? 0) + 1);
+  }
+
+  /**
+   * Returns the keyId when `presented` is a live key of `appid`; a key of another tenant is refused.
+   * Throws the store's error when MongoDB cannot be asked and the key was not verified recently.
+   */
   async verify(appid: string, presented: string): Promise<string | undefined> {
     const m = KEY_FORMAT.exec(presented);
     if (!m) return undefined;
     const [, keyId, secret] = m as unknown as [string, string, string];
     let doc = this.cache.get<ServiceKeyDoc | null>(keyId);
-    if (doc === undefined) {
-      doc = await this.model.findOne({ keyId }).lean<ServiceKeyDoc>().exec();
-      this.cache.set(keyId, doc ?? null);
-    }
+    if (doc === undefined) doc = await this.flight.run(keyId, () => this.load(keyId));
     if (!doc || doc.revokedAt || doc.appid !== appid) return undefined;
     const a = Buffer.from(doc.hash, 'hex');
     const b = Buffer.from(hashOf(secret), 'hex');
@@ -68,5 +103,31 @@ export class ServiceKeys {
 
   close(): void {
     this.cache.close();
+    this.lastKnown.close();
+  }
+
+  private async load(keyId: string): Promise<ServiceKeyDoc | null> {
+    const gen = this.generation.get(keyId) ?? 0;
+    if (this.o.mongoDown?.()) {
+      const known = this.lastKnown.get<ServiceKeyDoc>(keyId);
+      if (known) return known;
+    }
+    let doc: ServiceKeyDoc | null;
+    try {
+      doc = await boundedMongo(this.model.findOne({ keyId }).lean<ServiceKeyDoc>().exec());
+    } catch (err) {
+      const known = unavailableStore(err) === 'mongodb' ? this.lastKnown.get<ServiceKeyDoc>(keyId) : undefined;
+      if (!known) throw err;
+      // Served from the outage copy for a few seconds before MongoDB is tried again, so callers
+      // do not each wait for the store's timeout.
+      this.cache.set(keyId, known);
+      return known;
+    }
+    if ((this.generation.get(keyId) ?? 0) === gen) {
+      this.cache.set(keyId, doc ?? null);
+      if (doc && !doc.revokedAt) this.lastKnown.set(keyId, doc);
+      else this.lastKnown.del(keyId);
+    }
+    return doc ?? null;
   }
 }

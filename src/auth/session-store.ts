@@ -7,7 +7,8 @@ import { redisKeys } from '../infra/redis-keys';
  * User sessions in Redis. The token handed to the client is 32 random bytes (base64url, 43 chars);
  * Redis only ever sees its SHA-256, so a dump of Redis yields no usable token. A fast hash is right
  * here: the token has full entropy. The value names the tenant and the user; the lifetime is the
- * key's TTL (fixed, not sliding).
+ * key's TTL (fixed, not sliding). Each user's sessions are also listed, so a user can end them all
+ * and holds at most SESSION_MAX_PER_USER of them.
  */
 export const SESSION_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -34,16 +35,54 @@ export function sessionRedisKey(token: string): string {
 }
 
 function unavailable(cause: unknown): AppError {
-  return new AppError(503, 'SESSION_STORE_UNAVAILABLE', 'sessions cannot be checked right now; retry shortly', {
+  return new AppError(503, 'STORE_UNAVAILABLE', 'sessions cannot be checked right now (Redis unavailable); retry shortly', {
     headers: { 'Retry-After': '1' },
     cause,
   });
+}
+
+/**
+ * Stores a new session and records it in the user's set, then ends the user's oldest sessions
+ * beyond the limit, in one step: two logins at once cannot both slip under it. Members older than
+ * the TTL are sessions Redis already expired; they are pruned first so they do not count.
+ * KEYS: the new session, the user's set. ARGV: value, ttl (s), hash, now (ms), max, session key prefix.
+ */
+const CREATE_SESSION = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[2]) * 1000))
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if extra > 0 then
+  for _, h in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do redis.call('DEL', ARGV[6] .. h) end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+else
+  extra = 0
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return extra`;
+
+/**
+ * Ends every session of a user. KEYS: the user's set, the presented session (which a session
+ * created before the per-user sets existed is not listed in). ARGV: session key prefix.
+ */
+const DESTROY_ALL = `
+local hashes = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, h in ipairs(hashes) do redis.call('DEL', ARGV[1] .. h) end
+redis.call('DEL', KEYS[1], KEYS[2])
+return #hashes`;
+
+/** Whose session it is: where it is listed. */
+export interface SessionOwner {
+  appid: string;
+  openid: string;
 }
 
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
     readonly ttlSeconds: number,
+    /** SESSION_MAX_PER_USER: a login beyond it ends the user's oldest session. */
+    readonly maxPerUser: number,
   ) {}
 
   async create(appid: string, openid: string, now: number): Promise<IssuedSession> {
@@ -51,7 +90,18 @@ export class SessionStore {
     const hash = sessionHash(token);
     const value = JSON.stringify({ appid, openid, iat: now });
     try {
-      await this.redis.set(redisKeys.session(hash), value, 'EX', this.ttlSeconds);
+      await this.redis.eval(
+        CREATE_SESSION,
+        2,
+        redisKeys.session(hash),
+        redisKeys.userSessions(appid, openid),
+        value,
+        String(this.ttlSeconds),
+        hash,
+        String(now),
+        String(this.maxPerUser),
+        redisKeys.session(''),
+      );
     } catch (err) {
       throw unavailable(err);
     }
@@ -79,10 +129,23 @@ export class SessionStore {
   }
 
   /** Ends a session; true when it existed. */
-  async destroy(token: string): Promise<boolean> {
+  async destroy(token: string, owner: SessionOwner): Promise<boolean> {
     if (!SESSION_TOKEN_FORMAT.test(token)) return false;
+    const hash = sessionHash(token);
     try {
-      return (await this.redis.del(sessionRedisKey(token))) > 0;
+      const res = await this.redis.multi().del(redisKeys.session(hash)).zrem(redisKeys.userSessions(owner.appid, owner.openid), hash).exec();
+      const failed = res?.find(([e]) => e);
+      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      return res[0]?.[1] === 1;
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  /** Ends every session of the user `token` belongs to (the token's own included); returns how many were listed. */
+  async destroyAll(token: string, owner: SessionOwner): Promise<number> {
+    try {
+      return Number(await this.redis.eval(DESTROY_ALL, 2, redisKeys.userSessions(owner.appid, owner.openid), sessionRedisKey(token), redisKeys.session('')));
     } catch (err) {
       throw unavailable(err);
     }

@@ -10,9 +10,10 @@ import type { Logger } from '../kernel/log';
 export const INVALIDATION_CHANNEL = redisKeys.invalidationChannel;
 
 export interface InvalidationMessage {
-  kind: 'tenant' | 'token' | 'cooldown';
+  /** What to drop: a tenant, a token, a cool-down, or a service key that was revoked. */
+  kind: 'tenant' | 'token' | 'cooldown' | 'service-key';
   appid: string;
-  /** Which token key, or which API for a cooldown. */
+  /** Which token key, which API for a cooldown, or which keyId. */
   ref?: string;
   /** For a cooldown: until when (ms since epoch). */
   until?: number;

@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { GatewayState } from '../http/context';
 import type { Logger } from '../kernel/log';
-import { errorHandler } from '../http/error-handler';
+import { errorHandler, type ErrorHandlerOptions } from '../http/error-handler';
 import { requestLog } from '../http/request-log';
 import { legacyPortalPath, resolveTenant } from '../tenancy/tenant-middleware';
 import type { TenantResolver } from '../tenancy/tenant-resolver';
@@ -33,6 +33,8 @@ export interface AppParts {
   systemRoutes: Router<GatewayState>[];
   /** Routes under /:appid, which see a resolved, active tenant. */
   tenantRoutes: Router<GatewayState>[];
+  /** Where requests that failed on an unavailable store are reported (instead of one log line each). */
+  onStoreUnavailable?: ErrorHandlerOptions['onStoreUnavailable'];
 }
 
 /** Builds the Koa app; does no I/O and does not listen. */
@@ -42,7 +44,7 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   // Errors are answered by errorHandler; Koa's own handler would print them to stderr.
   app.silent = true;
   app.use(requestLog(parts.log, parts.accessLog));
-  app.use(errorHandler());
+  app.use(errorHandler(parts.onStoreUnavailable ? { onStoreUnavailable: parts.onStoreUnavailable } : {}));
   app.use(parts.metrics.middleware());
   app.use(legacyPortalPath());
   const system = merged(parts.systemRoutes);

@@ -31,6 +31,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     repo,
     box,
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
+    announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
       await mongo.close();

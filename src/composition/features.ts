@@ -1,5 +1,5 @@
 import type { FeatureModule } from '../contracts/feature';
-import { TenantSections } from '../tenancy/tenant-sections';
+import { TenantSections, type ParseOptions } from '../tenancy/tenant-sections';
 import type { TenantDefinition } from '../tenancy/tenant';
 import { tenantInfoFeature } from '../tenant-info/tenant-info-feature';
 import { tokenServiceFeature } from '../token-service/token-service-feature';
@@ -21,6 +21,6 @@ export const FEATURES: readonly FeatureModule<Services>[] = [tenantInfoFeature, 
 export const tenantSections = new TenantSections(FEATURES.flatMap((f) => f.sections ?? []));
 
 /** Validates one tenant file's content against the core and every feature's section. */
-export function parseTenantDefinition(input: unknown, source: string): TenantDefinition {
-  return tenantSections.parse(input, source);
+export function parseTenantDefinition(input: unknown, source: string, opts: ParseOptions = {}): TenantDefinition {
+  return tenantSections.parse(input, source, opts);
 }

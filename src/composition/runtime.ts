@@ -7,7 +7,8 @@ import { systemClock, type Clock } from '../kernel/clock';
 import { sleep, withTimeout } from '../kernel/timers';
 import type { GatewayState } from '../http/context';
 import { createRedis, connectRedis, type Redis } from '../infra/redis';
-import { connectMongo, pingMongo } from '../infra/mongo';
+import { connectMongo, onMongoHeartbeatFailure, pingMongo } from '../infra/mongo';
+import { StoreOutage } from '../infra/store-outage';
 import { InvalidationBus } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
@@ -23,6 +24,7 @@ import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
 import { adminRoutes } from '../admin/admin-routes';
+import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
@@ -60,6 +62,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const mongo = await connectMongo(config.MONGODB_URI);
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(redisBlocking)]);
 
+  // MongoDB outages are logged once each way; Redis connections log their own transitions.
+  const mongoOutage = new StoreOutage('mongodb', log, () => pingMongo(mongo));
+  onMongoHeartbeatFailure(mongo, (reason) => mongoOutage.failed(reason));
+
   const box = new SecretBox(config.SECRETS_KEY);
   const bus = new InvalidationBus(redis, subscriber, log);
   const tenants = new TenantRepository(mongo, box, tenantSections);
@@ -68,12 +74,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await bus.start();
 
   const metrics = new Metrics(true);
-  const keys = new ServiceKeys(mongo);
+  const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
-  const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS);
+  // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
+  const http = new WeChatHttp(config.WECHAT_TIMEOUT_MS, { allowPrivateAddresses: config.ALLOW_PRIVATE_URLS, trustedHosts: [new URL(config.WECHAT_API_BASE).hostname] });
   const cooldowns = new Cooldowns(clock, bus, config.WECHAT_QUOTA_COOLDOWN_S, config.WECHAT_RATE_LIMIT_COOLDOWN_S);
   const manager = new TokenManager({
     redis,
+    box,
     bus,
     clock,
     log,
@@ -102,7 +110,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     box,
     resolver,
     keys,
-    sessions: new SessionStore(redis, config.SESSION_TTL_S),
+    sessions: new SessionStore(redis, config.SESSION_TTL_S, config.SESSION_MAX_PER_USER),
     tokens,
     clients,
     metrics,
@@ -119,11 +127,21 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await withTimeout(redis.ping(), 1000, 'redis ping timed out');
       },
     }),
-    metrics.routes(),
+    metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes(config.ADMIN_TOKEN, tenants),
   ];
   const tenantRoutes = features.flatMap((f) => f.routes ?? []);
-  const app = buildApp({ log, accessLog: createAccessLogger(config.LOG_LEVEL), resolver, metrics, systemRoutes, tenantRoutes });
+  const app = buildApp({
+    log,
+    accessLog: createAccessLogger(config.LOG_LEVEL),
+    resolver,
+    metrics,
+    systemRoutes,
+    tenantRoutes,
+    onStoreUnavailable: (store, err) => {
+      if (store === 'mongodb') mongoOutage.failed(err instanceof Error ? err.name : 'error');
+    },
+  });
 
   for (const f of features) await f.start?.();
 
@@ -140,6 +158,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     async close() {
       clearInterval(refreshTimer);
+      mongoOutage.close();
       for (const f of features) await f.stop?.();
       manager.close();
       keys.close();

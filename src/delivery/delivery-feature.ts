@@ -16,7 +16,10 @@ export interface DeliveryNeeds {
   log: Logger;
   clock: Clock;
   metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending'>;
-  config: Pick<Config, 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_TENANT_CONCURRENCY' | 'WEBHOOK_DEAD_RETENTION_DAYS'>;
+  config: Pick<
+    Config,
+    'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_TENANT_CONCURRENCY' | 'WEBHOOK_DEAD_RETENTION_DAYS' | 'ALLOW_PRIVATE_URLS'
+  >;
 }
 
 /** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks. */
@@ -38,6 +41,7 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
       onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),
       onOldestPending: (appid, seconds) => n.metrics.webhookOldestPending.set({ appid }, seconds),
+      allowPrivateAddresses: n.config.ALLOW_PRIVATE_URLS,
     });
     return {
       start: async () => worker.start(),

@@ -15,6 +15,7 @@ export const webhookSection = defineSection({
       .optional(),
   },
   sealed: ['webhook.secret'],
+  urls: ['webhook.url'],
   mask: (w) => ({ webhook: w.webhook ? { url: w.webhook.url, secret: maskSecret(w.webhook.secret) } : null }),
 });
 

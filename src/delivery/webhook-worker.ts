@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
@@ -7,6 +5,7 @@ import type { Redis } from '../infra/redis';
 import type { Logger } from '../kernel/log';
 import type { Clock } from '../kernel/clock';
 import type { Tenant } from '../tenancy/tenant';
+import { outboundAgents } from '../transport/address-policy';
 import { webhookSection } from './webhook-section';
 import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
 import { signDelivery } from './webhook-signing';
@@ -40,6 +39,8 @@ export interface WebhookWorkerOptions {
   onError?: (appid: string, reason: DeliveryErrorReason) => void;
   /** Age in seconds of the oldest entry (queued or in flight) in a tenant's stream; 0 when it is empty. */
   onOldestPending?: (appid: string, seconds: number) => void;
+  /** ALLOW_PRIVATE_URLS: webhooks on loopback or private addresses (development and tests only). */
+  allowPrivateAddresses: boolean;
 }
 
 /** Bounded set of reasons a delivery failed or a queue needed repair (a metric label). */
@@ -176,10 +177,12 @@ export class WebhookWorker {
     // Idle longer than any delivery can take, so a slow delivery is never taken over mid-flight.
     this.reclaimIdleMs = o.reclaimIdleMs ?? Math.max(30_000, 2 * o.timeoutMs + 5_000);
     this.statsEveryMs = o.statsEveryMs ?? 5000;
+    // Webhook URLs come from tenant files: every connection is checked where it really goes.
+    const { httpAgent, httpsAgent } = outboundAgents({ allowPrivateAddresses: o.allowPrivateAddresses }, { maxSockets: 64 });
     this.httpClient = axios.create({
       timeout: o.timeoutMs,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent,
+      httpsAgent,
       maxRedirects: 0,
       maxContentLength: 64 * 1024,
       validateStatus: () => true,

@@ -1,11 +1,20 @@
 import { AppError, WeChatApiError } from '../kernel/errors';
+import { storeUnavailable, unavailableStore, type StoreName } from '../infra/store-errors';
 import type { GatewayMiddleware } from './context';
+
+export interface ErrorHandlerOptions {
+  /**
+   * A request failed because a store is unavailable. Told instead of a log line per request: the
+   * outage is logged once, when it starts and when it ends.
+   */
+  onStoreUnavailable?(store: StoreName, err: unknown): void;
+}
 
 /**
  * The one place where errors become responses. Clients get `{"error":{"code","message"}}` and
  * never a stack trace; unexpected errors are logged with their stack and answered with 500 INTERNAL.
  */
-export function errorHandler(): GatewayMiddleware {
+export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -13,8 +22,11 @@ export function errorHandler(): GatewayMiddleware {
       if (ctx.status === 405 && ctx.body === undefined) throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
     } catch (err) {
       const e = toAppError(err);
-      if (e.status >= 500) ctx.state.log?.error({ err }, 'request failed');
+      const store = e.status === 503 ? unavailableStore(err) : undefined;
+      if (store) opts.onStoreUnavailable?.(store, err);
+      else if (e.status >= 500) ctx.state.log?.error({ err }, 'request failed');
       else if (err instanceof WeChatApiError) ctx.state.log?.warn({ errcode: err.errcode, rid: err.rid, api: err.api }, 'wechat error');
+      else if (e.logDetails) ctx.state.log?.warn({ code: e.code, ...e.logDetails }, 'request refused');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
       ctx.type = 'application/json';
@@ -26,6 +38,8 @@ export function errorHandler(): GatewayMiddleware {
 /** Maps any thrown value to an AppError; exported so non-HTTP paths (CLI) can share the mapping. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // MongoDB or Redis unreachable, hung or not serving: the client may retry, it is not a bug.
+  if (unavailableStore(err)) return storeUnavailable(err);
   if (err instanceof WeChatApiError) {
     return new AppError(502, 'WECHAT_API_ERROR', `WeChat answered errcode ${err.errcode} on ${err.api}`, {
       details: { errcode: err.errcode, ...(err.rid ? { rid: err.rid } : {}) },

@@ -18,9 +18,17 @@ export const redisKeys = {
   token: (owner: string, fingerprint: string) => `${P}:token:${owner}:${fingerprint}`,
   /** The redlock resource guarding the fetch of one token (its key above). */
   tokenLock: (tokenKey: string) => `${P}:lock:${tokenKey}`,
+  /** Set for 10 s by a refused token reported to the central endpoint: `fetching`, then `done`. */
+  tokenReportWindow: (tokenKey: string) => `${P}:token-report:${tokenKey}`,
 
   /** A user session, by the SHA-256 of its token (the token itself never reaches Redis). */
   session: (tokenHash: string) => `${P}:session:${tokenHash}`,
+  /**
+   * A user's live sessions: a sorted set of token hashes scored by creation time. The session
+   * scripts delete `session(hash)` keys they read from it, so under Redis Cluster both families
+   * would need one hash tag (the sessions would then be found by user as well as by token).
+   */
+  userSessions: (appid: string, openid: string) => `${P}:user-sessions:${appid}:${openid}`,
 
   /** A push already answered, by its dedup identity. */
   pushDedup: (dedupKey: string) => `${P}:dedup:${dedupKey}`,

@@ -46,6 +46,7 @@ export const configSpec = {
   },
   TENANT_CACHE_TTL_S: { schema: int(1, 86400), default: '60', doc: 'How long an instance keeps a tenant in memory; changes are also pushed over Redis pub/sub' },
   SESSION_TTL_S: { schema: int(60, 30 * 86400), default: '604800', doc: 'Lifetime of a user session token issued by `/auth/login`' },
+  SESSION_MAX_PER_USER: { schema: int(1, 1000), default: '10', doc: "Most live sessions one user may hold; a new login ends the user's oldest beyond it" },
   PORTAL_MAX_BODY_BYTES: { schema: int(1024, 10 * 1024 * 1024), default: '262144', doc: 'Largest accepted push body (413 above)' },
   PORTAL_TIMESTAMP_WINDOW_S: { schema: int(10, 86400), default: '300', doc: 'Pushes whose timestamp is further than this from now are refused' },
   PORTAL_BODY_TIMEOUT_MS: { schema: int(100, 120000), default: '10000', doc: 'Deadline for reading a push body once its signed query was checked (408 `BODY_TIMEOUT` after it)' },
@@ -69,6 +70,16 @@ export const configSpec = {
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
   HTTP_HEADERS_TIMEOUT_MS: { schema: int(1000, 120000), default: '10000', doc: 'Time a client has to send its request headers, on every route (the connection is closed after it)' },
   HTTP_REQUEST_TIMEOUT_MS: { schema: int(1000, 600000), default: '120000', doc: 'Time a client has to send a whole request, on every route (media uploads included)' },
+  ALLOW_PRIVATE_URLS: {
+    schema: z.enum(['true', 'false'], 'true or false').transform((v) => v === 'true'),
+    default: 'false',
+    doc: 'Allow tenant `apiBase` and webhook URLs with plain http or on loopback, private and link-local addresses (development and tests only)',
+  },
+  METRICS_TOKEN: {
+    schema: z.string().min(16, 'at least 16 characters').optional(),
+    default: undefined,
+    doc: 'Optional. When set, `/metrics` requires it as `Authorization: Bearer` (401/403 otherwise); unset, `/metrics` is open',
+  },
 } as const;
 
 type Spec = typeof configSpec;
@@ -85,8 +96,14 @@ export function loadConfigSubset<K extends keyof Spec>(env: NodeJS.ProcessEnv, n
   for (const name of names) {
     const entry = configSpec[name];
     const raw = env[name] === undefined || env[name] === '' ? entry.default : env[name];
-    if (raw === undefined) throw new ConfigError(name, `is required: ${entry.doc.replace(/\*\*Required\.\*\* /, '')}`);
-    const parsed = (entry.schema as z.ZodType<unknown, string>).safeParse(raw);
+    const schema = entry.schema as z.ZodType<unknown, string | undefined>;
+    if (raw === undefined) {
+      // A variable whose rule accepts no value at all is optional; every other one is required.
+      if (!schema.safeParse(undefined).success) throw new ConfigError(name, `is required: ${entry.doc.replace(/\*\*Required\.\*\* /, '')}`);
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       throw new ConfigError(name, `expected ${parsed.error.issues[0]?.message ?? 'a valid value'}, got ${JSON.stringify(mask(name, raw))}`);
     }

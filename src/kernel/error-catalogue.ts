@@ -24,13 +24,13 @@ export const ERROR_CATALOGUE = {
   BODY_TIMEOUT: { status: [408], meaning: 'the body did not arrive within its deadline; the connection is closed' },
   INTERNAL: { status: [500], meaning: 'a bug; logged with its stack, never shown' },
   NOT_READY: { status: [503], meaning: '`/readyz`: a dependency is unavailable' },
+  STORE_UNAVAILABLE: { status: [503], meaning: 'MongoDB or Redis is down, hung or not serving (`Retry-After`; see "Store outages")' },
 
   // credentials
   UNAUTHENTICATED: { status: [401], meaning: 'no `Authorization: Bearer` credential' },
   FORBIDDEN: { status: [403], meaning: 'the admin token is wrong' },
   INVALID_API_KEY: { status: [401], meaning: "the service key is unknown, revoked or another tenant's" },
   INVALID_SESSION: { status: [401], meaning: "the session is unknown, expired, another tenant's, or its user is gone: log in again" },
-  SESSION_STORE_UNAVAILABLE: { status: [503], meaning: 'Redis unavailable while checking a session' },
 
   // push portal
   INVALID_SIGNATURE: { status: [401, 400], meaning: 'push: signature or msg_signature forged (401); profile: `signature` is not `sha1(rawData + session_key)` (400)' },

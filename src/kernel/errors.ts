@@ -11,14 +11,22 @@ export class AppError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   /** Safe, non-secret details that may be sent to the client. */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Details for the gateway's own log only (they would help a prober), never sent to the client. */
+  readonly logDetails?: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, code: ErrorCode, message: string, opts: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    opts: { headers?: Record<string, string>; details?: Record<string, unknown>; logDetails?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.status = status;
     this.code = code;
     this.headers = opts.headers ?? {};
     this.details = opts.details;
+    this.logDetails = opts.logDetails;
   }
 }
 

@@ -46,9 +46,11 @@ export class Metrics {
     };
   }
 
-  routes(): Router<GatewayState> {
+  /** `/metrics`, behind `guard` when one is given (an operator's bearer token). */
+  routes(guard?: GatewayMiddleware): Router<GatewayState> {
     const router = new Router<GatewayState>();
-    router.get('/metrics', async (ctx) => {
+    const open: GatewayMiddleware = (_ctx, next) => next();
+    router.get('/metrics', guard ?? open, async (ctx) => {
       ctx.type = this.registry.contentType;
       ctx.body = await this.registry.metrics();
     });

@@ -110,10 +110,10 @@ function decodeStrictBase64(s: string): Buffer | undefined {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decryptFailed(reason: string, cause?: unknown): AppError {
-  // One code for every failure after base64 decoding, and a fixed message: the reason is for logs
-  // via `details`, and never includes plaintext.
+  // One code for every failure after base64 decoding, and a fixed message: which step failed would
+  // help a padding-oracle prober, so the reason goes to the request's log only (never plaintext).
   return new AppError(400, 'DECRYPT_FAILED', 'Encrypted message could not be decrypted', {
-    details: { reason },
+    logDetails: { reason },
     cause,
   });
 }

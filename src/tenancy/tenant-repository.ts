@@ -1,4 +1,5 @@
 import type { Connection, Model } from 'mongoose';
+import { boundedMongo } from '../infra/mongo';
 import { tenantModel, type TenantDoc } from './tenant-model';
 import type { SecretBox } from './secret-box';
 import type { Tenant, TenantDefinition, TenantStatus } from './tenant';
@@ -22,8 +23,9 @@ export class TenantRepository {
     await this.model.createIndexes();
   }
 
+  /** Bounded: the resolver calls it on the request path. */
   async findDoc(appid: string): Promise<TenantDoc | null> {
-    return this.model.findOne({ appid }).lean<TenantDoc>().exec();
+    return boundedMongo(this.model.findOne({ appid }).lean<TenantDoc>().exec());
   }
 
   async find(appid: string): Promise<Tenant | null> {
@@ -36,7 +38,7 @@ export class TenantRepository {
   }
 
   async list(): Promise<Tenant[]> {
-    const docs = await this.model.find({}).sort({ appid: 1 }).lean<TenantDoc[]>().exec();
+    const docs = await boundedMongo(this.model.find({}).sort({ appid: 1 }).lean<TenantDoc[]>().exec());
     return docs.map((d) => this.sections.open(this.box, d));
   }
 

@@ -14,6 +14,8 @@ export interface TenantSection<T extends object = object> {
   readonly fields: z.ZodRawShape;
   /** Dotted paths of the secret values among those fields (e.g. "webhook.secret"). */
   readonly sealed: readonly string[];
+  /** Dotted paths of URLs the gateway will send requests to (e.g. "webhook.url"): the outbound address policy applies. */
+  readonly urls: readonly string[];
   /** The operator's view of the section's values, secrets masked. */
   mask(value: T): Record<string, unknown>;
   /** A few words for one-line tenant listings, if the section has something worth showing. */
@@ -27,6 +29,7 @@ export function defineSection<S extends z.ZodRawShape>(spec: {
   name: string;
   fields: S;
   sealed?: readonly string[];
+  urls?: readonly string[];
   mask(value: z.output<z.ZodObject<S>>): Record<string, unknown>;
   summary?(value: z.output<z.ZodObject<S>>): string;
 }): TenantSection<z.output<z.ZodObject<S>>> {
@@ -35,6 +38,7 @@ export function defineSection<S extends z.ZodRawShape>(spec: {
     name: spec.name,
     fields: spec.fields,
     sealed: spec.sealed ?? [],
+    urls: spec.urls ?? [],
     mask: spec.mask,
     ...(spec.summary ? { summary: spec.summary } : {}),
     // The section's keys live at the top level of the tenant: reading them costs nothing.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SecretBox } from './secret-box';
 import { APPID_PATTERN, type Tenant, type TenantDefinition } from './tenant';
 import { httpUrl, maskSecret, secretField } from './tenant-fields';
+import { urlProblem } from '../transport/address-policy';
 import type { TenantSection } from './tenant-section';
 import type { TenantDoc } from './tenant-model';
 
@@ -16,6 +17,12 @@ const coreFields = {
   status: z.enum(['active', 'disabled']).default('active'),
 };
 const CORE_SEALED = ['secret'];
+const CORE_URLS = ['apiBase'];
+
+export interface ParseOptions {
+  /** ALLOW_PRIVATE_URLS of whoever applies the file; refused when absent. */
+  allowPrivateUrls?: boolean;
+}
 
 export class TenantFileError extends Error {
   constructor(
@@ -37,6 +44,7 @@ export class TenantSections {
   readonly fileSchema: z.ZodType<Record<string, unknown>>;
   private readonly keys: string[];
   private readonly sealedPaths: string[];
+  private readonly urlPaths: string[];
   /** Values for keys a stored document predates (a field added to a section later). */
   private readonly defaults: Record<string, unknown> = {};
 
@@ -51,6 +59,7 @@ export class TenantSections {
     this.fileSchema = z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
     this.keys = Object.keys(shape);
     this.sealedPaths = [...CORE_SEALED, ...sections.flatMap((s) => s.sealed)];
+    this.urlPaths = [...CORE_URLS, ...sections.flatMap((s) => s.urls)];
     for (const [key, rule] of Object.entries(shape)) {
       const r = rule.safeParse(undefined);
       if (r.success && r.data !== undefined) this.defaults[key] = r.data;
@@ -62,15 +71,21 @@ export class TenantSections {
     return this.keys;
   }
 
-  /** Validates one parsed file; every failing field is named, none is skipped. */
-  parse(input: unknown, source: string): TenantDefinition {
+  /**
+   * Validates one parsed file; every failing field is named, none is skipped. URLs the gateway will
+   * call must also pass the outbound address policy (https, no internal address) unless allowed.
+   */
+  parse(input: unknown, source: string, opts: ParseOptions = {}): TenantDefinition {
     const r = this.fileSchema.safeParse(input);
-    if (!r.success) {
-      throw new TenantFileError(
-        source,
-        r.error.issues.map((i) => ({ path: i.path.length ? i.path.join('.') : '(file)', message: i.message })),
-      );
+    const problems = r.success ? [] : r.error.issues.map((i) => ({ path: i.path.length ? i.path.join('.') : '(file)', message: i.message }));
+    for (const path of this.urlPaths) {
+      const v = typeof input === 'object' && input !== null ? getPath(input as Record<string, unknown>, path) : undefined;
+      // A value the schema already refused is named once, with the schema's message.
+      if (typeof v !== 'string' || problems.some((p) => p.path === path)) continue;
+      const problem = urlProblem(v, { allowPrivateAddresses: opts.allowPrivateUrls === true });
+      if (problem) problems.push({ path, message: problem });
     }
+    if (!r.success || problems.length) throw new TenantFileError(source, problems);
     return this.pick(r.data) as TenantDefinition;
   }
 

@@ -25,7 +25,7 @@ export function tokenRoutes(tokens: TenantTokens, keys: ServiceKeys, clock: Cloc
   });
   router.post('/invalidate', jsonInput(4096), async (ctx) => {
     const { access_token: failed } = parseBody(ctx, invalidateBody);
-    const rec = await tokens.invalidate(tenantOf(ctx), failed);
+    const rec = await tokens.invalidateReported(tenantOf(ctx), failed);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { access_token: rec.accessToken, expires_in: secondsLeft(rec, clock.now()) };
   });

@@ -2,7 +2,9 @@ import { AppError } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
+import { redisKeys } from '../infra/redis-keys';
 import type { InvalidationBus } from '../cache/invalidation-bus';
+import type { SecretBox } from '../tenancy/secret-box';
 import { TokenStore } from './token-store';
 import { TokenLock } from './token-lock';
 import type { AccessTokenSource } from './access-token-source';
@@ -16,6 +18,8 @@ export type FleetResult = { kind: 'record'; rec: TokenRecord } | { kind: 'unreac
 
 export interface FleetTokensOptions {
   redis: Redis;
+  /** Seals tokens at rest in Redis (SECRETS_KEY). */
+  box: SecretBox;
   bus?: InvalidationBus;
   clock: Clock;
   log: Logger;
@@ -39,7 +43,7 @@ export class FleetTokens {
   private readonly lock: TokenLock;
 
   constructor(private readonly o: FleetTokensOptions) {
-    this.store = new TokenStore(o.redis, o.clock);
+    this.store = new TokenStore(o.redis, o.clock, o.box);
     this.lock = new TokenLock(o.redis, o.lockTtlMs);
   }
 
@@ -84,6 +88,30 @@ export class FleetTokens {
         throw new AppError(503, 'TOKEN_UNAVAILABLE', `timed out waiting for ${source.owner}'s access token`);
       }
     }
+  }
+
+  /**
+   * Opens the fleet-wide window of a reported refusal: true for the one caller that may cause a
+   * fetch, false while another report's window is open. Throws when Redis cannot be asked.
+   */
+  async claimReportWindow(key: string, windowMs: number): Promise<boolean> {
+    return (await this.o.redis.set(redisKeys.tokenReportWindow(key), 'fetching', 'PX', windowMs, 'NX')) === 'OK';
+  }
+
+  /**
+   * The claimer is done: after a fetch (whatever its outcome) the window stays open and its callers
+   * read the fleet's token; without one, the window is closed again.
+   */
+  async reportSettled(key: string, fetched: boolean): Promise<void> {
+    if (fetched) await this.o.redis.set(redisKeys.tokenReportWindow(key), 'done', 'KEEPTTL', 'XX');
+    else await this.o.redis.del(redisKeys.tokenReportWindow(key));
+  }
+
+  /** The fleet's record once the window's fetch is over (waiting for it at most as long as a fetch may take). */
+  async afterReportedFetch(key: string): Promise<TokenRecord | null> {
+    const deadline = Date.now() + (this.o.waitTimeoutMs ?? this.o.lockTtlMs + 2000);
+    while ((await this.o.redis.get(redisKeys.tokenReportWindow(key))) === 'fetching' && Date.now() < deadline) await this.o.sleep(this.o.pollMs ?? 25);
+    return this.store.get(key);
   }
 
   /** The fleet's record when it will do, or the news that Redis is unreachable; null when a fetch is still wanted. */

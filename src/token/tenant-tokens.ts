@@ -39,6 +39,11 @@ export class TenantTokens {
     return this.manager.invalidate(this.sourceFor(tenant), failedToken);
   }
 
+  /** A refusal reported by the tenant's other systems: rate-limited fleet-wide (see TokenManager). */
+  invalidateReported(tenant: Tenant, failedToken: string): Promise<TokenRecord> {
+    return this.manager.invalidateReported(this.sourceFor(tenant), failedToken);
+  }
+
   /** Renews the due tokens of these tenants (the periodic scan passes the tenants this instance holds). */
   refreshDue(tenants: Iterable<Tenant>): void {
     const sources: AccessTokenSource[] = [];

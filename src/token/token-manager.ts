@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import type { InvalidationBus } from '../cache/invalidation-bus';
+import type { SecretBox } from '../tenancy/secret-box';
 import { SingleFlight } from '../cache/single-flight';
 import type { AccessTokenSource } from './access-token-source';
 import { FleetTokens, type FleetResult, type Want } from './fleet-tokens';
@@ -11,6 +12,8 @@ import { isFresh, isUsable, makeRecord, type TokenRecord } from './token-record'
 
 export interface TokenManagerOptions {
   redis: Redis;
+  /** Seals tokens at rest in Redis (SECRETS_KEY); the composition root gives the process's box. */
+  box: SecretBox;
   bus?: InvalidationBus;
   clock: Clock;
   log: Logger;
@@ -25,6 +28,8 @@ export interface TokenManagerOptions {
 }
 
 const ERROR_MEMORY_MS = 30_000;
+/** After a refused token is reported to the central endpoint, further reports cause no fetch for this long (fleet-wide). */
+export const REPORT_WINDOW_MS = 10_000;
 /** A failed fetch (WeChat down, -1 after retries) is not repeated by every caller that follows. */
 const TRANSIENT_ERROR_MEMORY_MS = 2_000;
 
@@ -70,10 +75,43 @@ export class TokenManager {
    * token is replaced only if it is still the one that failed, under the lock, so N callers that
    * saw the same failure cause one fetch. Returns the token to retry with.
    */
-  async invalidate(source: AccessTokenSource, failedToken: string): Promise<TokenRecord> {
+  async invalidate(source: AccessTokenSource, failedToken: string, onFetch?: () => void): Promise<TokenRecord> {
     this.local.forgetToken(source.key, failedToken);
     const want: Want = (cur, now) => !cur || cur.accessToken === failedToken || !isUsable(cur, now);
-    return this.flight.run(`${source.key}#${failedToken}`, () => this.coordinated(source, want, failedToken));
+    return this.flight.run(`${source.key}#${failedToken}`, () => this.coordinated(source, want, failedToken, onFetch));
+  }
+
+  /**
+   * A refusal reported by one of the tenant's other systems (the central token endpoint): like
+   * `invalidate`, but at most one upstream fetch per token per REPORT_WINDOW_MS across the fleet. A
+   * client that reports every token it gets (or one WeChat still accepts, which stable_token hands
+   * back unchanged) cannot turn the endpoint into a fetch loop; callers inside the window get the
+   * token the window's fetch returned.
+   */
+  async invalidateReported(source: AccessTokenSource, failedToken: string): Promise<TokenRecord> {
+    let claimed: boolean;
+    try {
+      claimed = await this.fleet.claimReportWindow(source.key, REPORT_WINDOW_MS);
+    } catch {
+      // Redis unreachable: no fleet to coordinate with; invalidate copes with that on its own.
+      return this.invalidate(source, failedToken);
+    }
+    if (claimed) {
+      let fetched = false;
+      try {
+        return await this.invalidate(source, failedToken, () => (fetched = true));
+      } finally {
+        // A stale report (the fleet had already moved on) fetched nothing: it does not hold the window.
+        await this.fleet.reportSettled(source.key, fetched).catch(() => undefined);
+      }
+    }
+    const rec = await this.fleet.afterReportedFetch(source.key).catch(() => null);
+    if (rec && isUsable(rec, this.o.clock.now())) {
+      this.local.remember(source.key, rec);
+      return rec;
+    }
+    // The window's fetch failed or its token is gone: an ordinary read (fetching only if none is usable).
+    return this.get(source);
   }
 
   /** Renews every token of these sources that this instance holds and that is due. */
@@ -106,8 +144,12 @@ export class TokenManager {
     return this.coordinated(source, missingOrUnusable);
   }
 
-  private async coordinated(source: AccessTokenSource, want: Want, failedToken?: string): Promise<TokenRecord> {
-    const r: FleetResult = await this.fleet.fetchUnderLock(source, want, () => this.fetchUpstream(source), failedToken);
+  private async coordinated(source: AccessTokenSource, want: Want, failedToken?: string, onFetch?: () => void): Promise<TokenRecord> {
+    const fetch = () => {
+      onFetch?.();
+      return this.fetchUpstream(source);
+    };
+    const r: FleetResult = await this.fleet.fetchUnderLock(source, want, fetch, failedToken);
     if (r.kind === 'unreachable') return this.withoutRedis(source, r.error);
     this.local.remember(source.key, r.rec);
     return r.rec;

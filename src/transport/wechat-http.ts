@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { WeChatApiError } from '../kernel/errors';
-import { httpAgent, httpsAgent } from './http-agent';
+import { wechatAgents } from './http-agent';
+import type { OutboundPolicy } from './address-policy';
 
 export interface WeChatRequest {
   baseUrl: string;
@@ -35,7 +36,11 @@ export class WeChatTransportError extends Error {
 export class WeChatHttp {
   private readonly axios: AxiosInstance;
 
-  constructor(private readonly defaultTimeoutMs: number) {
+  constructor(
+    private readonly defaultTimeoutMs: number,
+    policy: OutboundPolicy,
+  ) {
+    const { httpAgent, httpsAgent } = wechatAgents(policy);
     this.axios = axios.create({
       httpAgent,
       httpsAgent,

@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { AppError } from '../kernel/errors';
+import { boundedMongo } from '../infra/mongo';
 import type { SecretBox } from '../tenancy/secret-box';
 import { userModel, type UserDoc, type UserPhone, type UserProfile } from './user-model';
 
@@ -52,7 +53,10 @@ export interface LoginRecord {
   isNewUser: boolean;
 }
 
-/** MongoDB access for users. Session keys go in sealed and come out opened; nothing else sees them. */
+/**
+ * MongoDB access for users. Session keys go in sealed and come out opened; nothing else sees them.
+ * Every operation runs on the request path, so each is bounded (an unavailable MongoDB is a 503).
+ */
 export class UserRepository {
   readonly model: Model<UserDoc>;
 
@@ -80,10 +84,12 @@ export class UserRepository {
     for (let attempt = 0; ; attempt++) {
       try {
         // Only the count comes back: the caller needs nothing else, and login is the hot path.
-        const user = await this.model
-          .findOneAndUpdate({ appid, openid }, update, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false, projection: { _id: 0, loginCount: 1 } })
-          .lean<Pick<UserDoc, 'loginCount'>>()
-          .exec();
+        const user = await boundedMongo(
+          this.model
+            .findOneAndUpdate({ appid, openid }, update, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false, projection: { _id: 0, loginCount: 1 } })
+            .lean<Pick<UserDoc, 'loginCount'>>()
+            .exec(),
+        );
         if (!user) throw new Error('upsert returned no document');
         return { isNewUser: user.loginCount === 1 };
       } catch (err) {
@@ -94,12 +100,12 @@ export class UserRepository {
   }
 
   async find(appid: string, openid: string): Promise<UserDoc | null> {
-    return this.model.findOne({ appid, openid }).lean<UserDoc>().exec();
+    return boundedMongo(this.model.findOne({ appid, openid }).lean<UserDoc>().exec());
   }
 
   /** The user's current session key (plaintext, base64), for decrypting their data. */
   async sessionKey(appid: string, openid: string): Promise<string> {
-    const doc = await this.model.findOne({ appid, openid }, { sessionKey: 1 }).lean<Pick<UserDoc, 'sessionKey'>>().exec();
+    const doc = await boundedMongo(this.model.findOne({ appid, openid }, { sessionKey: 1 }).lean<Pick<UserDoc, 'sessionKey'>>().exec());
     if (!doc) throw userGone();
     try {
       return this.box.open(doc.sessionKey, sessionKeyContext(appid, openid));
@@ -110,12 +116,12 @@ export class UserRepository {
   }
 
   async setProfile(appid: string, openid: string, profile: UserProfile, now: Date): Promise<boolean> {
-    const r = await this.model.updateOne({ appid, openid }, { $set: { profile, profileUpdatedAt: now } }).exec();
+    const r = await boundedMongo(this.model.updateOne({ appid, openid }, { $set: { profile, profileUpdatedAt: now } }).exec());
     return r.matchedCount > 0;
   }
 
   async setPhone(appid: string, openid: string, phone: UserPhone, now: Date): Promise<boolean> {
-    const r = await this.model.updateOne({ appid, openid }, { $set: { phone, phoneUpdatedAt: now } }).exec();
+    const r = await boundedMongo(this.model.updateOne({ appid, openid }, { $set: { phone, phoneUpdatedAt: now } }).exec());
     return r.matchedCount > 0;
   }
 }

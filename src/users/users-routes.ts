@@ -25,6 +25,9 @@ const loginBody = z.strictObject({
 
 const base64Field = (max: number) => z.string().min(1).max(max);
 
+/** `{"all": true}` ends every session of the user, on every device; no body ends this one. */
+const logoutBody = z.strictObject({ all: z.boolean().optional() });
+
 /**
  * Unknown keys are ignored here (not refused) so a client may post the result of
  * wx.getUserProfile / getPhoneNumber as it comes (it also carries errMsg, cloudID, userInfo, ...).
@@ -71,7 +74,7 @@ export interface UsersRouteDeps {
 /**
  * Login and the user's own data:
  * - POST /:appid/auth/login {code}            no auth  -> {token, expiresIn, openid, unionid?, isNewUser}
- * - POST /:appid/auth/logout                  session  -> 204
+ * - POST /:appid/auth/logout {all?}           session  -> 204
  * - GET  /:appid/users/me                     session  -> the stored user (never the session key)
  * - POST /:appid/users/me/profile             session  -> {profile}
  * - POST /:appid/users/me/phone               session  -> {phone}
@@ -97,9 +100,12 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     };
   });
 
-  router.post('/:appid/auth/logout', session, async (ctx) => {
+  router.post('/:appid/auth/logout', session, jsonInput(256), async (ctx) => {
+    const { all } = parseBody(ctx, logoutBody);
     const token = bearerOf(ctx.get('authorization'));
-    if (token) await d.sessions.destroy(token);
+    const owner = { appid: tenantOf(ctx).appid, openid: sessionUser(ctx).openid };
+    if (token && all === true) await d.sessions.destroyAll(token, owner);
+    else if (token) await d.sessions.destroy(token, owner);
     ctx.status = 204;
   });
 

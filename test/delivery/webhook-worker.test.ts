@@ -87,6 +87,7 @@ describe('delivery: webhook worker', () => {
         timeoutMs: 2000,
         retryBaseMs: 10_000,
         retryMaxMs: 60_000,
+        allowPrivateAddresses: true,
       });
       worker.start();
     });
@@ -165,6 +166,7 @@ describe('delivery: webhook worker', () => {
         timeoutMs: 2000,
         retryBaseMs: 60_000,
         retryMaxMs: 60_000,
+        allowPrivateAddresses: true,
         ...extra,
       });
       workers.push(w);

@@ -25,7 +25,8 @@ export class Stores {
   }
 
   async seed(t: TenantFixture): Promise<void> {
-    await this.repo.upsert(parseTenantDefinition(t, 'fixture'));
+    // Test tenants call the sandbox and webhook receivers on 127.0.0.1.
+    await this.repo.upsert(parseTenantDefinition(t, 'fixture', { allowPrivateUrls: true }));
   }
 
   async key(appid: string, name = 'test'): Promise<string> {

@@ -25,6 +25,8 @@ export function gatewayEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
     SECRETS_KEY: TEST_SECRETS_KEY,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: 'info',
+    // The sandbox, webhook receivers and tenants of the tests all live on 127.0.0.1.
+    ALLOW_PRIVATE_URLS: 'true',
     ...extra,
   };
 }

@@ -8,6 +8,8 @@ import { WeChatClients } from '../../src/wechat/wechat-clients';
 import { appSecretSources } from '../../src/token/sources/app-secret-token';
 import { TenantTokens } from '../../src/token/tenant-tokens';
 import { TokenManager } from '../../src/token/token-manager';
+import { SecretBox } from '../../src/tenancy/secret-box';
+import { TEST_SECRETS_KEY } from './gateway-process';
 
 /**
  * One gateway instance's token machinery, in process, on a shared fake clock: the refresher can be
@@ -29,10 +31,10 @@ export async function tokenInstance(clock: ManualClock, redisUrl = process.env.R
   await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
   const bus = new InvalidationBus(redis, subscriber, log);
   await bus.start();
-  const http = new WeChatHttp(5000);
+  const http = new WeChatHttp(5000, { allowPrivateAddresses: true });
   const cooldowns = new Cooldowns(clock, bus, 300, 60);
   const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const manager = new TokenManager({ redis, bus, clock, log, sleep: realSleep, pollMs: 5 });
+  const manager = new TokenManager({ redis, box: new SecretBox(TEST_SECRETS_KEY), bus, clock, log, sleep: realSleep, pollMs: 5 });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: 'http://127.0.0.1:9', sleep: realSleep }));
   const clients = new WeChatClients({ http, tokens, cooldowns, defaultApiBase: 'http://127.0.0.1:9', sleep: realSleep });
   return {

@@ -1,11 +1,14 @@
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
+import Redis from 'ioredis';
 import { expect } from 'chai';
 import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
 import { Stores, startFleet, stopFleet } from '../support/fleet';
 import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
 import { TestRedis } from '../../src/devstack/redis-server';
 import type { GatewayProcess } from '../support/gateway-process';
+import { redisKeys } from '../../src/infra/redis-keys';
+import { appSecretTokenKey } from '../../src/token/sources/app-secret-token';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
 const client: AxiosInstance = axios.create({ httpAgent: agent, validateStatus: () => true, proxy: false, timeout: 20000 });
@@ -91,6 +94,29 @@ describe('access tokens across a fleet of gateway processes', function () {
       expect(sandbox.calls('/wxa/generate_urllink', t.appid)).to.be.greaterThan(901);
       // ...and the whole fleet replaced it with exactly one token call.
       expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+    });
+
+    it('tokens are sealed in Redis: the stored value does not contain the token, and every gateway opens it', async () => {
+      const { t, key } = await tenantWithKey();
+      const auth = { headers: { authorization: `Bearer ${key}` } };
+      const first = await client.get<{ access_token: string }>(`${fleet[0]!.url}/${t.appid}/access-token`, auth);
+      expect(first.status).to.equal(200);
+      const redis = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: 1 });
+      try {
+        const keys = await redis.keys(`wxgate:token:${t.appid}:*`);
+        expect(keys).to.have.length(1);
+        const raw = (await redis.get(keys[0]!)) ?? '';
+        expect(raw).to.not.include(first.data.access_token);
+        expect(raw).to.match(/"sealed":"v1\./);
+      } finally {
+        redis.disconnect();
+      }
+      // The other gateways never saw this tenant: they open the fleet's copy instead of fetching.
+      for (const gw of fleet.slice(1)) {
+        const r = await client.get<{ access_token: string }>(`${gw.url}/${t.appid}/access-token`, auth);
+        expect(r.data.access_token).to.equal(first.data.access_token);
+      }
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(1);
     });
 
     it('-1 twice then success: the caller sees success', async () => {
@@ -238,6 +264,63 @@ describe('access tokens across a fleet of gateway processes', function () {
       const bad = await client.post(`${fleet[1]!.url}/${t.appid}/access-token/invalidate`, { nope: 1 }, auth);
       expect(bad.status).to.equal(400);
       expect(bad.data.error.code).to.equal('INVALID_BODY');
+    });
+  });
+
+  describe('reports to the central invalidate endpoint, on two gateways', () => {
+    let fleet: GatewayProcess[];
+    let redis: Redis;
+    before(async () => {
+      fleet = await startFleet(2);
+      redis = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: 1 });
+    });
+    after(async () => {
+      redis.disconnect();
+      await stopFleet(fleet);
+    });
+
+    it('5 reports of the same token within 10 s make 1 upstream token call, and all get the token it returned', async () => {
+      const { t, key } = await tenantWithKey();
+      const auth = { headers: { authorization: `Bearer ${key}` } };
+      const report = (gw: GatewayProcess, token: string) => client.post<{ access_token: string }>(`${gw.url}/${t.appid}/access-token/invalidate`, { access_token: token }, auth);
+      const old = (await client.get<{ access_token: string }>(`${fleet[0]!.url}/${t.appid}/access-token`, auth)).data.access_token;
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(1);
+      // WeChat still accepts `old`, so stable_token hands it back unchanged: without the window every
+      // report would find the fleet's token still "failed" and fetch again.
+      const concurrent = await Promise.all(Array.from({ length: 5 }, (_, i) => report(fleet[i % 2]!, old)));
+      expect(concurrent.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(new Set(concurrent.map((r) => r.data.access_token))).to.deep.equal(new Set([old]));
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+      const sequential: string[] = [];
+      for (let i = 0; i < 5; i++) sequential.push((await report(fleet[i % 2]!, old)).data.access_token);
+      expect(sequential).to.deep.equal([old, old, old, old, old]);
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+
+      // The window is the fleet's, in Redis: once it is over, a report fetches again.
+      await redis.del(redisKeys.tokenReportWindow(appSecretTokenKey(t.appid, t.secret, 'stable')));
+      sandbox.revokeToken(t.appid);
+      const renewed = await Promise.all(Array.from({ length: 5 }, (_, i) => report(fleet[i % 2]!, old)));
+      const fresh = renewed[0]!.data.access_token;
+      expect(fresh).to.not.equal(old);
+      expect(renewed.map((r) => r.data.access_token)).to.deep.equal([fresh, fresh, fresh, fresh, fresh]);
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(3);
+      // And the token the window's fetch returned is what WeChat accepts.
+      expect((await urllink(fleet[1]!, t, key)).data.errcode).to.equal(0);
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(3);
+    });
+
+    it('a stale report (the fleet already moved on) fetches nothing and does not hold the window', async () => {
+      const { t, key } = await tenantWithKey();
+      const auth = { headers: { authorization: `Bearer ${key}` } };
+      const old = (await client.get<{ access_token: string }>(`${fleet[0]!.url}/${t.appid}/access-token`, auth)).data.access_token;
+      sandbox.revokeToken(t.appid);
+      // A gateway call meets the dead token and renews it through the internal (not rate-limited) path.
+      expect((await urllink(fleet[0]!, t, key)).data.errcode).to.equal(0);
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+      const stale = await client.post<{ access_token: string }>(`${fleet[1]!.url}/${t.appid}/access-token/invalidate`, { access_token: old }, auth);
+      expect(stale.data.access_token).to.not.equal(old);
+      expect(sandbox.calls('/cgi-bin/stable_token', t.appid)).to.equal(2);
+      expect(await redis.exists(redisKeys.tokenReportWindow(appSecretTokenKey(t.appid, t.secret, 'stable')))).to.equal(0);
     });
   });
 

@@ -6,6 +6,8 @@ import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import { WeChatHttp, WeChatTransportError } from '../../src/transport/wechat-http';
 import { TokenStore } from '../../src/token/token-store';
+import { SecretBox } from '../../src/tenancy/secret-box';
+import { TEST_SECRETS_KEY } from '../support/gateway-process';
 import { makeRecord } from '../../src/token/token-record';
 import { PushIntake, type PushClaim } from '../../src/portal/push-intake';
 import { STREAMS_SET, streamKey } from '../../src/delivery/webhook-keys';
@@ -30,7 +32,7 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     const started = Date.now();
     let err: unknown;
     try {
-      await new WeChatHttp(300).send({ baseUrl: base, method: 'GET', path: '/cgi-bin/token' });
+      await new WeChatHttp(300, { allowPrivateAddresses: true }).send({ baseUrl: base, method: 'GET', path: '/cgi-bin/token' });
     } catch (e) {
       err = e;
     }
@@ -48,14 +50,14 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const res = await new WeChatHttp(1000).send({ baseUrl: base, method: 'GET', path: '//example.invalid/x', query: { a: '1 2' } });
+    const res = await new WeChatHttp(1000, { allowPrivateAddresses: true }).send({ baseUrl: base, method: 'GET', path: '//example.invalid/x', query: { a: '1 2' } });
     server.close();
     expect(res.kind).to.equal('json');
     expect(seen).to.deep.equal(['//example.invalid/x?a=1+2']);
   });
 
   it('a token write is refused once the writer no longer holds the lock', async () => {
-    const store = new TokenStore(redis, systemClock);
+    const store = new TokenStore(redis, systemClock, new SecretBox(TEST_SECRETS_KEY));
     const key = `wxgate:token:test:${Date.now()}`;
     const lock = { key: `${key}:lock`, value: 'mine' };
     await redis.set(lock.key, 'mine', 'PX', 5000);
@@ -63,6 +65,28 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     await redis.set(lock.key, 'someone-else', 'PX', 5000);
     expect(await store.setUnderLock(key, makeRecord('B', 7200, Date.now()), lock)).to.equal(false);
     expect((await store.get(key))?.accessToken).to.equal('A');
+  });
+
+  it('a stored token is sealed, bound to its key, and still compare-and-deleted by token', async () => {
+    const store = new TokenStore(redis, systemClock, new SecretBox(TEST_SECRETS_KEY));
+    const key = `wxgate:token:test:${Date.now()}`;
+    const lock = { key: `${key}:lock`, value: 'mine' };
+    await redis.set(lock.key, 'mine', 'PX', 5000);
+    const token = 'ACCESS_TOKEN_' + Date.now().toString(36);
+    expect(await store.setUnderLock(key, makeRecord(token, 7200, Date.now()), lock)).to.equal(true);
+    const raw = (await redis.get(key)) ?? '';
+    expect(raw).to.not.include(token);
+    expect(raw).to.match(/"sealed":"v1\./);
+    expect((await store.get(key))?.accessToken).to.equal(token);
+    // Copied under another token key, the value does not open: it counts as missing.
+    await redis.set(`${key}:copy`, raw, 'PX', 5000);
+    expect(await store.get(`${key}:copy`)).to.equal(null);
+    // Another SECRETS_KEY cannot open it either.
+    expect(await new TokenStore(redis, systemClock, new SecretBox(Buffer.alloc(32, 9).toString('base64'))).get(key)).to.equal(null);
+    expect(await store.deleteIfToken(key, 'another-token')).to.equal(false);
+    expect(await store.deleteIfToken(key, token)).to.equal(true);
+    expect(await redis.exists(key)).to.equal(0);
+    await redis.del(lock.key, `${key}:copy`);
   });
 
   it('intake: the first delivery is accepted and queued, a retry gets the same answer and queues nothing', async () => {

@@ -17,6 +17,8 @@ export interface CliContext extends Output {
   box: SecretBox;
   /** Drops every gateway's cached copy of the tenant. */
   announce(appid: string): Promise<void>;
+  /** Drops every gateway's cached copies of a revoked service key. */
+  announceKeyRevocation(appid: string, keyId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -34,6 +34,12 @@ export async function keysCommand(ctx: CliContext, args: string[]): Promise<void
         const keyId = rest[1];
         if (!keyId) throw new CliError('keys revoke needs <appid> <keyId>', 2);
         if (!(await keys.revoke(appid, keyId))) throw new CliError(`no active key ${keyId} for ${appid}`);
+        try {
+          // Gateways drop their copies at once, including the one they would serve during a MongoDB outage.
+          await ctx.announceKeyRevocation(appid, keyId);
+        } catch (err) {
+          ctx.err(`warning: running gateways were not told (${(err as Error).message}); they refuse the key within ${KEY_CACHE_TTL_S} s while MongoDB is up`);
+        }
         ctx.out(`${keyId} revoked (refused everywhere within ${KEY_CACHE_TTL_S} s)`);
         break;
       }

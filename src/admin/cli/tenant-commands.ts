@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { TenantFileError, type TenantSections } from '../../tenancy/tenant-sections';
+import { TenantFileError, type ParseOptions, type TenantSections } from '../../tenancy/tenant-sections';
 import { APPID_PATTERN, type TenantDefinition } from '../../tenancy/tenant';
 import type { CliContext, Output } from './cli-context';
 
@@ -19,7 +19,7 @@ export function requireAppid(appid: string | undefined): string {
 }
 
 /** Reads and validates every file before anything is written: one bad file means no change at all. */
-export async function loadDefinitions(files: string[], io: Output, sections: TenantSections): Promise<TenantDefinition[]> {
+export async function loadDefinitions(files: string[], io: Output, sections: TenantSections, opts: ParseOptions = {}): Promise<TenantDefinition[]> {
   if (files.length === 0) throw new CliError('apply needs at least one <file.json>', 2);
   const defs: TenantDefinition[] = [];
   const problems: string[] = [];
@@ -35,7 +35,7 @@ export async function loadDefinitions(files: string[], io: Output, sections: Ten
     entries.forEach((entry, i) => {
       const source = Array.isArray(raw) ? `${file}[${i}]` : file;
       try {
-        defs.push(sections.parse(entry, source));
+        defs.push(sections.parse(entry, source, opts));
       } catch (err) {
         if (!(err instanceof TenantFileError)) throw err;
         problems.push(`${err.source}: invalid fields:`);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../kernel/errors';
+import { loadConfigSubset } from '../../kernel/config';
 import type { CliContext, CliRoot, Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
 import { keysCommand } from './key-commands';
@@ -24,7 +25,7 @@ Webhook deliveries (forwarding of push messages to the tenant's backend):
   webhook dead <appid> [--limit N]     list dead-lettered messages
   webhook redeliver <appid> [--all | <id>...]   move dead letters back to the delivery queue
 
-Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY (as for the gateway).
+Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
 
@@ -38,7 +39,7 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
   let ctx: CliContext | undefined;
   try {
     // Validate files before connecting anywhere: a bad file must not depend on the database being up.
-    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections) : undefined;
+    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections, { allowPrivateUrls: loadConfigSubset(env, ['ALLOW_PRIVATE_URLS']).ALLOW_PRIVATE_URLS }) : undefined;
     ctx = await root.open(env, io);
     switch (command) {
       case 'apply':

@@ -132,19 +132,22 @@ describe('portal/msg-crypto', () => {
       expect(decryptMessage(key, rawEncrypt(padded)).message).to.equal('hi'); // the control case
       for (const bad of [zero, big, mixed]) {
         const err = expectAppError(() => decryptMessage(key, rawEncrypt(bad)), 400, 'DECRYPT_FAILED');
-        expect(err.details).to.deep.equal({ reason: 'padding' });
+        expect(err.details).to.equal(undefined);
+        expect(err.logDetails).to.deep.equal({ reason: 'padding' });
       }
     });
 
     it('length field beyond the buffer -> 400 DECRYPT_FAILED', () => {
       const body = Buffer.concat([Buffer.from(SAMPLE.randomPrefix), be32(0xffff), Buffer.from('hi'), Buffer.from(SAMPLE.appid)]);
       const err = expectAppError(() => decryptMessage(key, rawEncrypt(pad32(body))), 400, 'DECRYPT_FAILED');
-      expect(err.details).to.deep.equal({ reason: 'length field' });
+      expect(err.details).to.equal(undefined);
+      expect(err.logDetails).to.deep.equal({ reason: 'length field' });
     });
 
     it('plaintext shorter than prefix + length field -> 400 DECRYPT_FAILED', () => {
       const err = expectAppError(() => decryptMessage(key, rawEncrypt(pad32(Buffer.from('short')))), 400, 'DECRYPT_FAILED');
-      expect(err.details).to.deep.equal({ reason: 'too short' });
+      expect(err.details).to.equal(undefined);
+      expect(err.logDetails).to.deep.equal({ reason: 'too short' });
     });
   });
 
