@@ -24,11 +24,20 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
       const e = toAppError(err);
       const store = e.status === 503 ? unavailableStore(err) : undefined;
       if (store) opts.onStoreUnavailable?.(store, err);
-      else if (e.status >= 500) ctx.state.log?.error({ err }, 'request failed');
+      // A bug (500) is logged with its stack; an intended 502/503 (WeChat or a store away, a full
+      // spool) is an operating condition: one warn line with its code, no stack.
+      else if (e.status === 500) ctx.state.log?.error({ err }, 'request failed');
+      else if (e.status > 500) ctx.state.log?.warn({ code: e.code, err: (err as Error).message }, 'request not served');
       else if (err instanceof WeChatApiError) ctx.state.log?.warn({ errcode: err.errcode, rid: err.rid, api: err.api }, 'wechat error');
       else if (e.logDetails) ctx.state.log?.warn({ code: e.code, ...e.logDetails }, 'request refused');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+      // A refused request whose body was not read must not keep streaming it into the process:
+      // answer, then close the connection.
+      if (!ctx.req.complete) {
+        ctx.set('Connection', 'close');
+        ctx.res.once('finish', () => ctx.req.socket.destroy());
+      }
       ctx.type = 'application/json';
       ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }

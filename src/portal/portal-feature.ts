@@ -6,7 +6,10 @@ import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
 import { SpoolFile } from '../infra/spool-file';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import { PushIntake, type PushClaim } from './push-intake';
+import { PushIntake, isPushClaim, type PushClaim } from './push-intake';
+import { sendRuleMessages } from './rule-messages';
+import type { CustomerMessage } from './rules';
+import type { TenantResolver } from '../tenancy/tenant-resolver';
 import { PushReplayGuard } from './push-replay-guard';
 import { PushAcceptor } from './push-acceptor';
 import { BodyReader } from './body-reader';
@@ -18,6 +21,7 @@ const DEDUP_MIN_TTL_S = 300;
 
 export interface PortalNeeds {
   redis: Redis;
+  resolver: TenantResolver;
   clients: WeChatClients;
   clock: Clock;
   log: Logger;
@@ -31,8 +35,23 @@ export const portalFeature: FeatureModule<PortalNeeds> = {
   create: (n) => {
     const c = n.config;
     const intake = new PushIntake(n.redis, Math.max(DEDUP_MIN_TTL_S, 2 * c.PORTAL_TIMESTAMP_WINDOW_S));
-    const spool = new SpoolFile<PushClaim>(path.resolve(c.SPOOL_DIR), c.SPOOL_MAX_BYTES);
-    const acceptor = new PushAcceptor(intake, spool, () => n.redis.status === 'ready', n.log);
+    const spool = new SpoolFile<PushClaim>(path.resolve(c.SPOOL_DIR), c.SPOOL_MAX_BYTES, isPushClaim);
+    const acceptor = new PushAcceptor(
+      intake,
+      spool,
+      () => n.redis.status === 'ready',
+      n.log,
+      (claim) => {
+        const a = claim.actions;
+        if (!a) return;
+        void n.resolver
+          .resolve(a.appid)
+          .then((tenant) => {
+            if (tenant) sendRuleMessages(n.clients, tenant, a.touser, a.customerMessages as CustomerMessage[], n.log);
+          })
+          .catch((err: unknown) => n.log.warn({ appid: a.appid, err: (err as Error).message }, 'customer messages of a spooled push not sent'));
+      },
+    );
     return {
       routes: [
         portalRoutes({

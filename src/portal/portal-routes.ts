@@ -1,18 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
 import { type GatewayContext, type GatewayState } from '../http/context';
 import { tenantOf } from '../tenancy/tenant-context';
 import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
-import type { Tenant } from '../tenancy/tenant';
 import type { WeChatClients } from '../wechat/wechat-clients';
-import { sendCustomerMessage } from '../wechat/mp-api';
+import { sendRuleMessages } from './rule-messages';
 import { webhookSection } from '../delivery/webhook-section';
 import { portalSection, type PortalSettings } from './portal-section';
 import { checkSignedQuery, isEncryptedQuery, openPushRequest, verifyEcho, type PushQuery } from './push-request';
-import { dedupKey, type PushMessage } from './message';
-import { planActions, type CustomerMessage } from './rules';
+import { dedupKey } from './message';
+import { planActions } from './rules';
 import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from '../protocol/msg-crypto';
 import type { PushFormat } from './body-parse';
@@ -86,7 +85,8 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   if (settings.pushEncryption === 'required' && (!isEncryptedQuery(query) || !query.msg_signature)) {
     throw new AppError(401, 'ENCRYPTION_REQUIRED', 'this mini program accepts encrypted pushes only (safe mode, msg_signature over Encrypt)');
   }
-  const body = await o.bodies.read(ctx);
+  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
+  const body = await o.bodies.read(ctx, tenant.appid, replayKey(triple));
   const opened = openPushRequest(
     { appid: tenant.appid, token: settings.token, aesKey: settings.aesKey },
     query,
@@ -101,12 +101,12 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   const plan = planActions(settings.rules, msg);
   if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
   const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
-  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
   const claim: PushClaim = {
     replay: { key: replayKey(triple), digest: useDigest({ method: 'POST', encrypted: opened.encrypted, body }), ttlS: o.replayGuard.ttlS },
     dedupKey: dedupKey(msg),
     plainReply,
-    ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: randomUUID() } } : {}),
+    ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: deliveryIdOf(tenant.appid, dedupKey(msg)) } } : {}),
+    ...(plan.customerMessages.length ? { actions: { appid: tenant.appid, touser: msg.fromUser, customerMessages: plan.customerMessages } } : {}),
   };
   const outcome = await o.acceptor.accept(claim);
   if (outcome.kind === 'replayed') throw replayed();
@@ -116,7 +116,17 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
     return;
   }
   respond(ctx, tenant.appid, settings, opened.format, opened.encrypted, plainReply, o.clock);
-  if (plan.customerMessages.length) sendCustomerMessages(o, tenant, msg, plan.customerMessages, ctx.state.log);
+  // A spooled push runs its actions when the drain accepts it: a replay or a retry must not send them.
+  if (outcome.kind === 'accepted' && plan.customerMessages.length) sendRuleMessages(o.clients, tenant, msg.fromUser, plan.customerMessages, ctx.state.log);
+}
+
+/**
+ * The delivery id of a push: the same push always gets the same one, so a tenant that de-duplicates
+ * on it also drops a copy delivered after an outage longer than the dedup window.
+ */
+function deliveryIdOf(appid: string, key: string): string {
+  const h = createHash('sha256').update(`${appid}\n${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 function respond(ctx: GatewayContext, appid: string, settings: PortalSettings, format: PushFormat, encrypted: boolean, plainReply: string | null, clock: Clock): void {
@@ -128,13 +138,4 @@ function respond(ctx: GatewayContext, appid: string, settings: PortalSettings, f
   const out = encrypted ? encryptReply(aesKeyFromEncodingKey(settings.aesKey), settings.token, appid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0))) : plainReply;
   ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
   ctx.body = out;
-}
-
-function sendCustomerMessages(o: PortalOptions, tenant: Tenant, msg: PushMessage, messages: CustomerMessage[], log: Logger): void {
-  const client = o.clients.for(tenant);
-  for (const m of messages) {
-    sendCustomerMessage(client, { ...m, touser: msg.fromUser }).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message, msgtype: m.msgtype }, 'customer message not sent');
-    });
-  }
 }

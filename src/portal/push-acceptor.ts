@@ -24,6 +24,8 @@ export class PushAcceptor {
     private readonly spool: SpoolFile<PushClaim>,
     private readonly redisReady: () => boolean,
     private readonly log: Logger,
+    /** Runs the actions of a spooled push that the drain accepted (its rule's customer messages). */
+    private readonly onDrainAccepted: (claim: PushClaim) => void = () => undefined,
   ) {}
 
   async accept(claim: PushClaim): Promise<AcceptOutcome> {
@@ -87,9 +89,12 @@ export class PushAcceptor {
       const n = await this.spool.drain(async (claim) => {
         const r = await this.intake.accept(claim);
         if (r.kind === 'replayed') replays++;
+        if (r.kind === 'accepted') this.onDrainAccepted(claim);
       });
-      if (!(await this.spool.pending())) this.spooling = false;
-      this.log.warn({ drained: n, droppedReplays: replays }, 'local push spool drained into redis');
+      // Redis took a whole pass: new pushes go to it directly again. Whatever was spooled during the
+      // pass is drained by the next one (a retry of it that reaches Redis first wins the claim).
+      this.spooling = false;
+      if (n > 0) this.log.warn({ drained: n, droppedReplays: replays }, 'local push spool drained into redis');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'push spool drain stopped; it is retried');
     }

@@ -39,6 +39,21 @@ export interface PushClaim {
   plainReply: string | null;
   /** Queues the message for the tenant's webhook. */
   forward?: { appid: string; message: unknown; receivedAt: number; deliveryId?: string };
+  /** Customer messages a rule sends once the push is accepted (not before: a replay or a retry sends none). */
+  actions?: { appid: string; touser: string; customerMessages: unknown[] };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether a value read back from the spool is a claim this version can accept. */
+export function isPushClaim(v: unknown): v is PushClaim {
+  if (!isObj(v) || !isObj(v.replay) || typeof v.dedupKey !== 'string' || !(v.plainReply === null || typeof v.plainReply === 'string')) return false;
+  const r = v.replay;
+  if (typeof r.key !== 'string' || typeof r.digest !== 'string' || typeof r.ttlS !== 'number') return false;
+  if (v.forward !== undefined && (!isObj(v.forward) || typeof v.forward.appid !== 'string' || typeof v.forward.receivedAt !== 'number')) return false;
+  if (v.actions !== undefined && (!isObj(v.actions) || typeof v.actions.appid !== 'string' || typeof v.actions.touser !== 'string' || !Array.isArray(v.actions.customerMessages)))
+    return false;
+  return true;
 }
 
 export class PushIntake {

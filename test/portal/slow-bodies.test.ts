@@ -118,4 +118,47 @@ describe('portal: slow and large unauthenticated bodies', function () {
     const r = await stall(gw.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: `, started);
     expect(r.closedAfterMs, 'not closed').to.be.within(HEADERS_TIMEOUT_MS - 100, HEADERS_TIMEOUT_MS + 2000);
   });
+
+  it('a refused request with a large body is answered and its connection closed, not read to the end', async () => {
+    const started = Date.now();
+    const s = net.connect({ host: '127.0.0.1', port: gw.port });
+    let response = '';
+    let sent = 0;
+    const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now() - started)));
+    s.on('data', (d: Buffer) => (response += d.toString('latin1')));
+    s.on('error', () => undefined);
+    await new Promise<void>((r) => s.on('connect', () => r()));
+    s.write(`POST ${signedPath('77', '0'.repeat(40))} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 1000000000\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const pump = setInterval(() => {
+      if (!s.destroyed && s.writable) {
+        s.write(chunk);
+        sent += chunk.length;
+      }
+    }, 5);
+    const ms = await closed;
+    clearInterval(pump);
+    expect(response).to.match(/^HTTP\/1\.1 401/);
+    expect(ms, `closed after ${ms} ms, ${sent} bytes sent`).to.be.lessThan(2000);
+  });
+
+  it('one signed query holds one body slot: 50 stalled requests reusing it leave room for another tenant', async () => {
+    const other = makeTenant({ msgFormat: 'xml' });
+    await stores.seed(other);
+    expect((await fetch(`${gw.url}/${other.appid}`)).status).to.equal(200);
+    const path1 = signedPath('4242');
+    const started = Date.now();
+    const head = `POST ${path1} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 4000\r\n\r\n<xml>`;
+    const stalled = Promise.all(Array.from({ length: 50 }, () => stall(gw.port, head, started)));
+    await new Promise((r) => setTimeout(r, 300));
+    const ts = String(Math.floor(Date.now() / 1000));
+    const body =
+      '<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>99</MsgId></xml>';
+    const ok = await fetch(`${gw.url}/${other.appid}/portal?signature=${pushSignature(other.token, ts, '55')}&timestamp=${ts}&nonce=55`, { method: 'POST', body });
+    expect(ok.status).to.equal(200);
+    const all = await stalled;
+    const busy = all.filter((r) => /^HTTP\/1\.1 503/.test(r.response) && r.response.includes('PORTAL_BUSY'));
+    expect(busy.length).to.equal(49);
+    expect(Math.max(...busy.map((r) => r.closedAfterMs ?? Infinity))).to.be.lessThan(1500);
+  });
 });

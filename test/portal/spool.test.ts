@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { buildPush, deliverPush, samplePush } from '../../src/sandbox/push-simulator';
+import { buildPush, deliverPush, samplePush, toXml } from '../../src/sandbox/push-simulator';
+import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
+import { writeFileSync } from 'node:fs';
 import { TestRedis } from '../../src/devstack/redis-server';
 import { Stores } from '../support/fleet';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
@@ -12,7 +14,11 @@ import { WebhookReceiver } from '../support/webhook-receiver';
 const SECRET = 'spool-test-secret-0123456789';
 const RULES = [{ match: { msgType: 'text' }, reply: { type: 'text', content: 'got it' } }];
 
-const spoolBytes = (dir: string) => readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+/** Bytes of spooled pushes waiting in a directory (the active file and files being drained). */
+const spoolBytes = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f === 'spool.jsonl' || f.endsWith('.draining'))
+    .reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
 
 /** Issue 8 item 3: nothing accepted is lost while Redis is down, and nothing is delivered twice. */
 describe('portal: the local spool while Redis is down', function () {
@@ -21,6 +27,8 @@ describe('portal: the local spool while Redis is down', function () {
   let redis: TestRedis;
   let hook: WebhookReceiver;
   let t: TenantFixture;
+  let sandbox: Sandbox;
+  let sbx: SandboxServer;
   const gateways: GatewayProcess[] = [];
   const dirs = [0, 1, 2].map(() => mkdtempSync(path.join(os.tmpdir(), 'wxgate-spool-test-')));
 
@@ -30,7 +38,10 @@ describe('portal: the local spool while Redis is down', function () {
     await redis.start();
     hook = new WebhookReceiver(SECRET);
     await hook.start();
-    t = makeTenant({ msgFormat: 'xml', rules: RULES, webhook: { url: hook.url, secret: SECRET } });
+    sandbox = createSandbox();
+    sbx = await sandbox.listen(0, '127.0.0.1');
+    t = makeTenant({ msgFormat: 'xml', apiBase: sbx.url, rules: RULES, webhook: { url: hook.url, secret: SECRET } });
+    sandbox.registerApp({ appid: t.appid, secret: t.secret });
     await stores.seed(t);
     for (const dir of dirs.slice(0, 2)) gateways.push(await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, WEBHOOK_RETRY_BASE_MS: '100', LOG_LEVEL: 'warn' }));
     for (const gw of gateways) expect((await fetch(`${gw.url}/${t.appid}`)).status).to.equal(200);
@@ -40,6 +51,7 @@ describe('portal: the local spool while Redis is down', function () {
     await redis.stop();
     await hook.stop();
     await stores.close();
+    await sbx.close();
   });
 
   const portal = (gw: GatewayProcess) => `${gw.url}/${t.appid}/portal`;
@@ -112,5 +124,98 @@ describe('portal: the local spool while Redis is down', function () {
     } finally {
       await redis.start();
     }
+  });
+
+  it('after the outage new pushes go to Redis directly: a reused signed query is refused again within seconds, under steady traffic', async () => {
+    const gw = gateways[0]!;
+    await redis.stop();
+    const during = buildPush(t, samplePush('text', { fromUser: 'o-sticky', content: 'x' }), { format: 'xml', mode: 'plain' });
+    expect((await deliverPush(portal(gw), during, { retries: 0 }))[0]!.status).to.equal(200);
+    await redis.start();
+    // Steady traffic while Redis is back: the instance must leave spool mode anyway.
+    let running = true;
+    let n = 0;
+    const load = (async () => {
+      while (running) {
+        await deliverPush(portal(gw), buildPush(t, samplePush('text', { fromUser: `o-steady-${n++}` }), { format: 'xml', mode: 'safe' }), { retries: 0 });
+      }
+    })();
+    try {
+      const fresh = buildPush(t, samplePush('text', { fromUser: 'o-fresh', content: 'y' }), { format: 'xml', mode: 'plain' });
+      const deadline = Date.now() + 10_000;
+      let refused = false;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await deliverPush(portal(gw), fresh, { retries: 0 }))[0]!.status).to.equal(200);
+      const forged = { ...fresh, body: toXml(samplePush('text', { fromUser: 'o-forger', content: 'forged' })) };
+      while (!refused && Date.now() < deadline) {
+        const [a] = await deliverPush(portal(gw), forged, { retries: 0 });
+        refused = a!.status === 401;
+        if (!refused) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(refused, 'a forged reuse of a signed query was still answered 200 with Redis back\n' + gw.output().slice(-3000)).to.equal(true);
+    } finally {
+      running = false;
+      await load;
+    }
+    expect(n).to.be.greaterThan(20);
+  });
+
+  it("a rule's customer message is sent once for a spooled push, not for its retries or a forged reuse of its signed query", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wxgate-spool-cm-'));
+    const cm = makeTenant({
+      msgFormat: 'xml',
+      apiBase: sbx.url,
+      rules: [{ match: { msgType: 'text' }, customerMessage: { msgtype: 'text', text: { content: 'thanks' } } }],
+      webhook: { url: hook.url, secret: SECRET },
+    });
+    sandbox.registerApp({ appid: cm.appid, secret: cm.secret });
+    await stores.seed(cm);
+    const gw = await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, LOG_LEVEL: 'warn' });
+    gateways.push(gw);
+    expect((await fetch(`${gw.url}/${cm.appid}`)).status).to.equal(200);
+    const url = `${gw.url}/${cm.appid}/portal`;
+    // A token first, so the drain's customer message does not wait for a fetch.
+    const p = buildPush(cm, samplePush('text', { fromUser: 'o-victim', content: 'hi' }), { format: 'xml', mode: 'plain' });
+    await redis.stop();
+    for (let i = 0; i < 3; i++) expect((await deliverPush(url, p, { retries: 0 }))[0]!.status).to.equal(200);
+    const forged = { ...p, body: toXml(samplePush('text', { fromUser: 'o-attacker', content: 'x' })) };
+    expect((await deliverPush(url, forged, { retries: 0 }))[0]!.status).to.equal(200);
+    // Nothing is sent while the push is only spooled.
+    await new Promise((r) => setTimeout(r, 500));
+    const sentTo = () => sandbox.sentMessages('custom').map((m) => (m.body as { touser?: string }).touser);
+    expect(sentTo()).to.not.include('o-victim');
+    await redis.start();
+    const deadline = Date.now() + 15_000;
+    while (!sentTo().includes('o-victim') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sentTo().filter((u) => u === 'o-victim')).to.have.length(1);
+    expect(sentTo()).to.not.include('o-attacker');
+  });
+
+  it('a record the gateway cannot read is set aside (spool.bad.jsonl) and the rest is drained; a second instance on the same SPOOL_DIR is refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wxgate-spool-bad-'));
+    const gw = await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, LOG_LEVEL: 'warn' });
+    expect((await fetch(`${gw.url}/${t.appid}`)).status).to.equal(200);
+    // Another instance pointed at the same directory must not start.
+    let refused = '';
+    await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, LOG_LEVEL: 'warn' }).then(
+      (g) => gateways.push(g),
+      (err: Error) => (refused = err.message),
+    );
+    expect(refused, refused).to.match(/in use by another running instance/);
+    await redis.stop();
+    const p = buildPush(t, samplePush('text', { fromUser: 'o-after-bad', content: 'ok' }), { format: 'xml', mode: 'safe' });
+    expect((await deliverPush(portal(gw), p, { retries: 0 }))[0]!.status).to.equal(200);
+    await gw.stop('SIGKILL');
+    // A record of another version (or a manual edit) in front of a good one.
+    const active = path.join(dir, 'spool.jsonl');
+    writeFileSync(active, '{"not":"a claim"}\n' + readFileSync(active, 'utf8'));
+    await redis.start();
+    const next = await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, LOG_LEVEL: 'warn' });
+    gateways.push(next);
+    const deadline = Date.now() + 15_000;
+    while (!usersDelivered().includes('o-after-bad') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(usersDelivered()).to.include('o-after-bad');
+    expect(readFileSync(path.join(dir, 'spool.bad.jsonl'), 'utf8')).to.equal('{"not":"a claim"}\n');
   });
 });
