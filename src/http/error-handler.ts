@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError, WeChatApiError } from '../kernel/errors';
 import { storeUnavailable, unavailableStore, type StoreName } from '../infra/store-errors';
 import type { GatewayMiddleware } from './context';
@@ -32,16 +33,36 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
       else if (e.logDetails) ctx.state.log?.warn({ code: e.code, ...e.logDetails }, 'request refused');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
-      // A refused request whose body was not read must not keep streaming it into the process:
-      // answer, then close the connection.
+      // A refused request whose body was not read must not keep streaming it into the process: Node
+      // discards the rest for keep-alive, which is bounded here (so an ordinary client still reads
+      // its answer and a flood is cut off).
       if (!ctx.req.complete) {
-        ctx.set('Connection', 'close');
-        ctx.res.once('finish', () => ctx.req.socket.destroy());
+        const req = ctx.req;
+        ctx.res.once('finish', () => discardThenClose(req));
       }
       ctx.type = 'application/json';
       ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }
   };
+}
+
+const UNREAD_BODY_MAX_BYTES = 1024 * 1024;
+const UNREAD_BODY_GRACE_MS = 1000;
+
+function discardThenClose(req: IncomingMessage): void {
+  let seen = 0;
+  const close = () => req.socket.destroy();
+  const timer = setTimeout(close, UNREAD_BODY_GRACE_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > UNREAD_BODY_MAX_BYTES) {
+      clearTimeout(timer);
+      close();
+    }
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
 }
 
 /** Maps any thrown value to an AppError; exported so non-HTTP paths (CLI) can share the mapping. */
