@@ -21,6 +21,14 @@ export class SpoolLockedError extends Error {
   }
 }
 
+/** Thrown by a drain's handler for a record that can never be handled: it is set aside, the drain goes on. */
+export class SetAsideRecord extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SetAsideRecord';
+  }
+}
+
 const ACTIVE = 'spool.jsonl';
 const BAD = 'spool.bad.jsonl';
 const LOCK = '.lock';
@@ -132,7 +140,13 @@ export class SpoolFile<T> {
           await appendFile(path.join(this.dir, BAD), line + '\n', { mode: 0o600 });
           continue;
         }
-        await handle(record);
+        try {
+          await handle(record);
+        } catch (err) {
+          if (!(err instanceof SetAsideRecord)) throw err;
+          await appendFile(path.join(this.dir, BAD), line + '\n', { mode: 0o600 });
+          continue;
+        }
         handled++;
       }
       await unlink(file);

@@ -1,6 +1,7 @@
 import { AppError } from '../kernel/errors';
 import type { Logger } from '../kernel/log';
-import { SpoolFullError, type SpoolFile } from '../infra/spool-file';
+import { SetAsideRecord, SpoolFullError, type SpoolFile } from '../infra/spool-file';
+import { unavailableStore } from '../infra/store-errors';
 import type { IntakeOutcome, PushClaim, PushIntake } from './push-intake';
 
 export type AcceptOutcome = IntakeOutcome | { kind: 'spooled' };
@@ -35,6 +36,11 @@ export class PushAcceptor {
       try {
         return await this.intake.accept(claim);
       } catch (err) {
+        // Only Redis as a whole being away calls for the spool; a fault of this tenant's keys
+        // (a key of the wrong type, say) must not switch the instance to spooling for everyone.
+        if (!redisCannotTakeWrites(err)) {
+          throw new AppError(503, 'QUEUE_UNAVAILABLE', 'message store refused this push; WeChat will retry', { headers: { 'Retry-After': '5' }, cause: err });
+        }
         cause = err;
       }
     }
@@ -87,7 +93,14 @@ export class PushAcceptor {
       }
       let replays = 0;
       const n = await this.spool.drain(async (claim) => {
-        const r = await this.intake.accept(claim);
+        let r: IntakeOutcome;
+        try {
+          r = await this.intake.accept(claim);
+        } catch (err) {
+          // Redis away again: stop, the rest stays spooled. Anything else is this record's own fault.
+          if (redisCannotTakeWrites(err)) throw err;
+          throw new SetAsideRecord(`redis refused it: ${(err as Error).message}`);
+        }
         if (r.kind === 'replayed') replays++;
         if (r.kind === 'accepted') this.onDrainAccepted(claim);
       });
@@ -99,4 +112,11 @@ export class PushAcceptor {
       this.log.warn({ err: (err as Error).message }, 'push spool drain stopped; it is retried');
     }
   }
+}
+
+/** Redis as a whole cannot take writes now: unreachable, hung, loading, or a replica after a failover (READONLY) or full (OOM). */
+function redisCannotTakeWrites(err: unknown): boolean {
+  if (unavailableStore(err) === 'redis') return true;
+  const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'ReplyError' && typeof message === 'string' && /^(READONLY|OOM|NOREPLICAS|MISCONF) /.test(message);
 }

@@ -53,7 +53,10 @@ describe('SecretBox', () => {
     expect(() => box.open(sealed, 'tenant:wx2:secret')).to.throw(/cannot decrypt/);
     expect(() => box.open(sealed, 'tenant:wx1:token')).to.throw(/cannot decrypt/);
     const parts = sealed.split('.');
-    parts[3] = Buffer.from('x').toString('base64url');
+    // Flip a bit of the ciphertext (a random replacement byte could equal the original).
+    const ct = Buffer.from(parts[3]!, 'base64url');
+    ct[0] = ct[0]! ^ 1;
+    parts[3] = ct.toString('base64url');
     expect(() => box.open(parts.join('.'), 'tenant:wx1:secret')).to.throw(/cannot decrypt/);
     expect(() => new SecretBox(Buffer.alloc(32, 4).toString('base64')).open(sealed, 'tenant:wx1:secret')).to.throw(/cannot decrypt/);
   });
