@@ -84,6 +84,7 @@ describe('portal: the local spool while Redis is down', function () {
 
   it('a process killed with a non-empty spool: the next process on that spool drains it at start', async () => {
     const gw = await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dirs[2]!, LOG_LEVEL: 'warn' });
+    gateways.push(gw);
     expect((await fetch(`${gw.url}/${t.appid}`)).status).to.equal(200);
     await redis.stop();
     const p = buildPush(t, samplePush('text', { fromUser: 'o-crash', content: 'kept' }), { format: 'xml', mode: 'plain' });
@@ -195,6 +196,7 @@ describe('portal: the local spool while Redis is down', function () {
   it('a record the gateway cannot read is set aside (spool.bad.jsonl) and the rest is drained; a second instance on the same SPOOL_DIR is refused', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wxgate-spool-bad-'));
     const gw = await startGateway({ REDIS_URL: redis.url, SPOOL_DIR: dir, LOG_LEVEL: 'warn' });
+    gateways.push(gw);
     expect((await fetch(`${gw.url}/${t.appid}`)).status).to.equal(200);
     // Another instance pointed at the same directory must not start.
     let refused = '';
