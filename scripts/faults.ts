@@ -391,7 +391,10 @@ async function main(): Promise<void> {
       const aesKey = randomBytes(32).toString('base64').slice(0, 43);
       sandbox.registerApp({ appid, secret });
       await repo.upsert(
-        parseTenantDefinition({ appid, name: `faults ${i}`, secret, token, aesKey, msgFormat: 'xml', apiBase: sbx.url, webhook: { url: receiver.url, secret: SECRET } }, 'faults'),
+        parseTenantDefinition({ appid, name: `faults ${i}`, secret, token, aesKey, msgFormat: 'xml', apiBase: sbx.url, webhook: { url: receiver.url, secret: SECRET } }, 'faults', {
+          // The sandbox and the webhook receiver listen on 127.0.0.1.
+          allowPrivateUrls: true,
+        }),
       );
       fleet.tenants.push({ appid, token, aesKey, key: (await keys.create(appid, 'faults')).key });
     }
