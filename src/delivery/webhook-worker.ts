@@ -292,13 +292,7 @@ export class WebhookWorker {
    * and all together for at most the free slots. Per stream, so a stream that is gone fails alone.
    */
   private async readAvailable(open: [string, number][], free: number): Promise<number> {
-    const plan: [string, number][] = [];
-    for (const [appid, room] of open) {
-      if (free <= 0) break;
-      const n = Math.min(room, free);
-      plan.push([appid, n]);
-      free -= n;
-    }
+    const plan = shareSlots(open, free);
     const results = await this.perTenant(
       plan.map(([appid]) => appid),
       (appid, i) => this.o.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', (plan[i] as [string, number])[1], 'STREAMS', streamKey(appid), '>') as Promise<ReadResult>,
@@ -416,14 +410,8 @@ export class WebhookWorker {
 
   /** Takes over deliveries left pending by a worker that died mid-delivery, within each tenant's room. */
   private async reclaim(): Promise<void> {
-    let free = this.freeSlots();
-    const plan: [string, number][] = [];
-    for (const [appid, room] of this.openTenants()) {
-      if (free <= 0) break;
-      const n = Math.min(room, free);
-      plan.push([appid, n]);
-      free -= n;
-    }
+    const free = this.freeSlots();
+    const plan = shareSlots(this.openTenants(), free);
     const results = await this.perTenant(
       plan.map(([appid]) => appid),
       (appid, i) =>
@@ -564,4 +552,16 @@ export function deliveryBody(d: QueuedDelivery, attempt: number): string {
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const delay = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
   return Math.round(delay * (0.8 + random() * 0.4));
+}
+
+/** Gives each tenant in turn as many of the `free` slots as its room allows, until none are left. */
+function shareSlots(open: Iterable<[string, number]>, free: number): [string, number][] {
+  const plan: [string, number][] = [];
+  for (const [appid, room] of open) {
+    if (free <= 0) break;
+    const n = Math.min(room, free);
+    plan.push([appid, n]);
+    free -= n;
+  }
+  return plan;
 }

@@ -1,31 +1,15 @@
 import { AppError } from '../kernel/errors';
-import type { Clock } from '../kernel/clock';
-import type { Logger } from '../kernel/log';
-import type { Redis } from '../infra/redis';
-import type { InvalidationBus } from '../cache/invalidation-bus';
-import type { SecretBox } from '../tenancy/secret-box';
 import { SingleFlight } from '../cache/single-flight';
 import type { AccessTokenSource } from './access-token-source';
-import { FleetTokens, type FleetResult, type Want } from './fleet-tokens';
+import { FleetTokens, type FleetResult, type FleetTokensOptions, type Want } from './fleet-tokens';
 import { LocalTokens } from './local-tokens';
 import { isFresh, isUsable, makeRecord, type TokenRecord } from './token-record';
 
-export interface TokenManagerOptions {
-  redis: Redis;
-  /** Seals tokens at rest in Redis (SECRETS_KEY); the composition root gives the process's box. */
-  box: SecretBox;
-  bus?: InvalidationBus;
-  clock: Clock;
-  log: Logger;
-  /** Real-time sleep used while waiting for another instance's fetch. */
-  sleep: (ms: number) => Promise<void>;
+export type TokenManagerOptions = Omit<FleetTokensOptions, 'lockTtlMs'> & {
   onUpstreamFetch?: (owner: string, outcome: 'ok' | 'error') => void;
-  /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff). */
+  /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff); 20 s unless given. */
   lockTtlMs?: number;
-  /** How long a caller waits for another instance's fetch before giving up; longer than lockTtlMs. */
-  waitTimeoutMs?: number;
-  pollMs?: number;
-}
+};
 
 const ERROR_MEMORY_MS = 30_000;
 /** After a refused token is reported to the central endpoint, further reports cause no fetch for this long (fleet-wide). */
