@@ -16,7 +16,7 @@ import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from '../protocol/msg-crypto';
 import type { PushFormat } from './body-parse';
 import type { PushClaim } from './push-intake';
-import { replayKey, useDigest, type PushReplayGuard } from './push-replay-guard';
+import { replayKey, useDigest, type PushReplayGuard, type SignedTriple } from './push-replay-guard';
 import type { PushAcceptor } from './push-acceptor';
 import type { BodyReader } from './body-reader';
 
@@ -55,16 +55,17 @@ function pushQuery(ctx: GatewayContext): PushQuery {
 
 const nowS = (clock: Clock) => Math.floor(clock.now() / 1000);
 
+const signedTriple = (appid: string, q: PushQuery): SignedTriple => ({ appid, timestamp: q.timestamp ?? '', nonce: q.nonce ?? '', signature: q.signature ?? '' });
+
 const replayed = () => new AppError(401, 'REPLAYED_PUSH', 'this signed request was already used with another body or mode');
 
 async function verifyUrl(ctx: GatewayContext, o: PortalOptions): Promise<void> {
   const tenant = tenantOf(ctx);
   const query = pushQuery(ctx);
   const echo = verifyEcho(query, portalSection.of(tenant).token, nowS(o.clock), o.timestampWindowS);
-  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
   let fresh = true;
   try {
-    fresh = await o.replayGuard.accept(triple, { method: 'GET', echostr: echo });
+    fresh = await o.replayGuard.accept(signedTriple(tenant.appid, query), { method: 'GET', echostr: echo });
   } catch (err) {
     // Without Redis the binding cannot be recorded; answering reveals nothing but the echostr the caller sent.
     ctx.state.log.debug({ err: (err as Error).message }, 'URL verification answered without the replay binding');
@@ -81,31 +82,25 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions): Promise<void> 
   const query = pushQuery(ctx);
   // WeChat signs every push URL: the signature and the timestamp are checked before a byte of the
   // body is read, so an unsigned or stale request costs no memory and no waiting.
-  checkSignedQuery(query, settings.token, nowS(o.clock), o.timestampWindowS, true);
+  const signed = checkSignedQuery(query, settings.token, nowS(o.clock), o.timestampWindowS);
   if (settings.pushEncryption === 'required' && (!isEncryptedQuery(query) || !query.msg_signature)) {
     throw new AppError(401, 'ENCRYPTION_REQUIRED', 'this mini program accepts encrypted pushes only (safe mode, msg_signature over Encrypt)');
   }
-  const triple = { appid: tenant.appid, timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? '' };
-  const body = await o.bodies.read(ctx, tenant.appid, replayKey(triple));
-  const opened = openPushRequest(
-    { appid: tenant.appid, token: settings.token, aesKey: settings.aesKey },
-    query,
-    body,
-    ctx.get('content-type') || undefined,
-    nowS(o.clock),
-    o.timestampWindowS,
-  );
+  const bindingKey = replayKey(signedTriple(tenant.appid, query));
+  const body = await o.bodies.read(ctx, tenant.appid, bindingKey);
+  const opened = openPushRequest({ appid: tenant.appid, token: settings.token, aesKey: settings.aesKey }, query, signed, body, ctx.get('content-type') || undefined);
   const { msg } = opened;
   // Rules and the reply are pure: decided before the push is claimed, so binding the signed query,
   // claiming, queueing and storing the answer for retries happen in one atomic step.
   const plan = planActions(settings.rules, msg);
   if (plan.regexTimeouts.length) ctx.state.log.warn({ rules: plan.regexTimeouts }, 'rule regex ran out of time; treated as no match');
   const plainReply = plan.reply ? buildPassiveReply(msg, plan.reply, opened.format, nowS(o.clock)) : null;
+  const identity = dedupKey(msg);
   const claim: PushClaim = {
-    replay: { key: replayKey(triple), digest: useDigest({ method: 'POST', encrypted: opened.encrypted, body }), ttlS: o.replayGuard.ttlS },
-    dedupKey: dedupKey(msg),
+    replay: { key: bindingKey, digest: useDigest({ method: 'POST', encrypted: opened.encrypted, body }), ttlS: o.replayGuard.ttlS },
+    dedupKey: identity,
     plainReply,
-    ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: deliveryIdOf(tenant.appid, dedupKey(msg)) } } : {}),
+    ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: deliveryIdOf(tenant.appid, identity) } } : {}),
     ...(plan.customerMessages.length ? { actions: { appid: tenant.appid, touser: msg.fromUser, customerMessages: plan.customerMessages } } : {}),
   };
   const outcome = await o.acceptor.accept(claim);

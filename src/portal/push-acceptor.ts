@@ -63,7 +63,7 @@ export class PushAcceptor {
   /** Opens the spool and drains what a previous process left in it, then keeps draining when Redis is back. */
   async start(): Promise<void> {
     await this.spool.open();
-    if (await this.spool.pending()) this.spooling = true;
+    if (this.spool.pending()) this.spooling = true;
     await this.drainOnce();
     this.timer = setInterval(() => void this.drainOnce(), DRAIN_EVERY_MS);
     this.timer.unref();
@@ -87,7 +87,7 @@ export class PushAcceptor {
   private async drain(): Promise<void> {
     if (!this.redisReady()) return;
     try {
-      if (!(await this.spool.pending())) {
+      if (!this.spool.pending()) {
         this.spooling = false;
         return;
       }

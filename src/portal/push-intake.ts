@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
+import { isRecord } from '../kernel/records';
 import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
 
 /**
@@ -43,15 +44,13 @@ export interface PushClaim {
   actions?: { appid: string; touser: string; customerMessages: unknown[] };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Whether a value read back from the spool is a claim this version can accept. */
 export function isPushClaim(v: unknown): v is PushClaim {
-  if (!isObj(v) || !isObj(v.replay) || typeof v.dedupKey !== 'string' || !(v.plainReply === null || typeof v.plainReply === 'string')) return false;
+  if (!isRecord(v) || !isRecord(v.replay) || typeof v.dedupKey !== 'string' || !(v.plainReply === null || typeof v.plainReply === 'string')) return false;
   const r = v.replay;
   if (typeof r.key !== 'string' || typeof r.digest !== 'string' || typeof r.ttlS !== 'number') return false;
-  if (v.forward !== undefined && (!isObj(v.forward) || typeof v.forward.appid !== 'string' || typeof v.forward.receivedAt !== 'number')) return false;
-  if (v.actions !== undefined && (!isObj(v.actions) || typeof v.actions.appid !== 'string' || typeof v.actions.touser !== 'string' || !Array.isArray(v.actions.customerMessages)))
+  if (v.forward !== undefined && (!isRecord(v.forward) || typeof v.forward.appid !== 'string' || typeof v.forward.receivedAt !== 'number')) return false;
+  if (v.actions !== undefined && (!isRecord(v.actions) || typeof v.actions.appid !== 'string' || typeof v.actions.touser !== 'string' || !Array.isArray(v.actions.customerMessages)))
     return false;
   return true;
 }

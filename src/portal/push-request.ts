@@ -38,13 +38,19 @@ const unauthorized = (code: ErrorCode, message: string) => new AppError(401, cod
 const TIMESTAMP = /^\d{1,12}$/;
 const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Checks timestamp/nonce shape, the replay window, and the plain `signature`. */
-export function checkSignedQuery(q: PushQuery, token: string, nowS: number, windowS: number, requirePlainSignature: boolean): { timestamp: string; nonce: string } {
+/** What a checked signed query vouches for: its timestamp and nonce. */
+export interface SignedQuery {
+  timestamp: string;
+  nonce: string;
+}
+
+/** Checks timestamp/nonce shape, the replay window, and the plain `signature` (WeChat puts it on every push URL, encrypted ones included). */
+export function checkSignedQuery(q: PushQuery, token: string, nowS: number, windowS: number): SignedQuery {
   const { timestamp, nonce } = q;
   if (!timestamp || !TIMESTAMP.test(timestamp) || !nonce || !NONCE.test(nonce)) {
     throw new AppError(400, 'INVALID_QUERY', 'timestamp (digits) and nonce are required');
   }
-  if (requirePlainSignature && !verifySignature(pushSignature(token, timestamp, nonce), q.signature)) {
+  if (!verifySignature(pushSignature(token, timestamp, nonce), q.signature)) {
     throw unauthorized('INVALID_SIGNATURE', 'signature does not match');
   }
   if (Math.abs(nowS - Number(timestamp)) > windowS) {
@@ -55,7 +61,7 @@ export function checkSignedQuery(q: PushQuery, token: string, nowS: number, wind
 
 /** URL verification (GET): the echostr to answer with. */
 export function verifyEcho(q: PushQuery, token: string, nowS: number, windowS: number): string {
-  checkSignedQuery(q, token, nowS, windowS, true);
+  checkSignedQuery(q, token, nowS, windowS);
   const echostr = q.echostr;
   if (!echostr || echostr.length > 256 || !/^[\x21-\x7e]+$/.test(echostr)) throw new AppError(400, 'INVALID_QUERY', 'echostr is missing or malformed');
   return echostr;
@@ -68,18 +74,10 @@ export function isEncryptedQuery(q: PushQuery): boolean {
   return encrypted;
 }
 
-export function openPushRequest(
-  creds: PushCredentials,
-  q: PushQuery,
-  body: Buffer,
-  contentType: string | undefined,
-  nowS: number,
-  windowS: number,
-  limits: Partial<BodyLimits> = {},
-): OpenedPush {
+/** Opens the body of a push whose query `checkSignedQuery` already accepted (`signed` is its result). */
+export function openPushRequest(creds: PushCredentials, q: PushQuery, signed: SignedQuery, body: Buffer, contentType: string | undefined, limits: Partial<BodyLimits> = {}): OpenedPush {
   const encrypted = isEncryptedQuery(q);
-  // WeChat puts the plain signature on every push URL, encrypted ones included.
-  const { timestamp, nonce } = checkSignedQuery(q, creds.token, nowS, windowS, true);
+  const { timestamp, nonce } = signed;
   const outer = parsePushBody(body, contentType, limits);
   if (!encrypted) {
     return { msg: normalise(outer.fields, creds.appid), format: outer.format, encrypted: false };
