@@ -10,8 +10,8 @@ import type { Logger } from '../kernel/log';
 export const INVALIDATION_CHANNEL = redisKeys.invalidationChannel;
 
 export interface InvalidationMessage {
-  /** What to drop: a tenant, a token, a cool-down, or a service key that was revoked. */
-  kind: 'tenant' | 'token' | 'cooldown' | 'service-key';
+  /** What to drop: a tenant, a token, a cool-down, a service key that was revoked, or a merchant (whose mchid is in `appid`). */
+  kind: 'tenant' | 'token' | 'cooldown' | 'service-key' | 'merchant';
   appid: string;
   /** Which token key, which API for a cooldown, or which keyId. */
   ref?: string;

@@ -112,6 +112,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     keys,
     sessions: new SessionStore(redis, config.SESSION_TTL_S, config.SESSION_MAX_PER_USER),
     tokens,
+    tokenManager: manager,
     clients,
     metrics,
   };

@@ -9,6 +9,7 @@ import type { TenantResolver } from '../tenancy/tenant-resolver';
 import type { ServiceKeys } from '../auth/service-keys';
 import type { SessionStore } from '../auth/session-store';
 import type { TenantTokens } from '../token/tenant-tokens';
+import type { TokenManager } from '../token/token-manager';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import type { Metrics } from '../ops/metrics';
 
@@ -30,6 +31,8 @@ export interface Services {
   keys: ServiceKeys;
   sessions: SessionStore;
   tokens: TenantTokens;
+  /** The fleet token manager, for features that add token sources of their own (a merchant's platform certificates). */
+  tokenManager: TokenManager;
   clients: WeChatClients;
   metrics: Metrics;
 }

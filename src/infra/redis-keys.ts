@@ -40,6 +40,8 @@ export const redisKeys = {
   deliveryStream: (appid: string) => `${P}:wh:${appid}`,
   deliveryRetries: (appid: string) => `${P}:wh-retry:${appid}`,
   deliveryDead: (appid: string) => `${P}:wh-dead:${appid}`,
+  /** An event other than a push (a payment, a refund) already queued for a tenant's webhook, by its identity. */
+  deliveryEventOnce: (appid: string, eventId: string) => `${P}:wh-once:${appid}:${eventId}`,
   /** The consumer group every gateway's delivery worker joins on each tenant stream. */
   deliveryGroup: `${P}-webhook`,
 } as const;

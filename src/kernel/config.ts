@@ -75,6 +75,12 @@ export const configSpec = {
     default: 'false',
     doc: 'Allow tenant `apiBase` and webhook URLs with plain http or on loopback, private and link-local addresses (development and tests only)',
   },
+  PUBLIC_BASE_URL: {
+    schema: url(['https:', 'http:']).optional(),
+    default: undefined,
+    doc: 'Optional. The address WeChat Pay reaches this gateway at (e.g. `https://gw.example.com`): payment and refund notifications go to `<PUBLIC_BASE_URL>/<appid>/pay/notify` and `/refund-notify`. Without it, pay endpoints answer 503 `PAY_NOT_CONFIGURED`',
+  },
+  PAY_TIMEOUT_MS: { schema: int(100, 60000), default: '10000', doc: 'Timeout of one call to WeChat Pay' },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'at least 16 characters').optional(),
     default: undefined,

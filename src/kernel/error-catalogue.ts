@@ -82,6 +82,25 @@ export const ERROR_CATALOGUE = {
   WECHAT_UNAVAILABLE: { status: [502], meaning: 'WeChat could not be reached' },
   WECHAT_UNEXPECTED_RESPONSE: { status: [502], meaning: 'WeChat answered the wrong kind of body' },
   TOKEN_UNAVAILABLE: { status: [503], meaning: "waiting for another instance's token fetch timed out" },
+
+  // WeChat Pay
+  PAY_NOT_ENABLED: { status: [404], meaning: 'the tenant has no `pay` section' },
+  PAY_NOT_CONFIGURED: { status: [503], meaning: "the tenant's merchant is not applied, or `PUBLIC_BASE_URL` is not set" },
+  PAYER_MISMATCH: { status: [403], meaning: "a user session may only create orders the user pays (`payer.openid` is another user's)" },
+  ORDER_NOT_FOUND: { status: [404], meaning: 'no such order of this mini program' },
+  ORDER_CONFLICT: { status: [409], meaning: 'the outTradeNo (or outRefundNo) was used with other content' },
+  ORDER_PAID: { status: [409], meaning: 'WeChat Pay: the order is already paid' },
+  ORDER_CLOSED: { status: [409], meaning: 'WeChat Pay: the order is closed' },
+  ORDER_NOT_PAID: { status: [409], meaning: 'refund or shipping of an order that is not paid' },
+  PAY_PARAM_ERROR: { status: [400], meaning: 'WeChat Pay PARAM_ERROR / INVALID_REQUEST: it refused the order or refund data (its message is passed on)' },
+  PAY_REFUSED: { status: [403], meaning: 'WeChat Pay refused the merchant (NO_AUTH, RULE_LIMIT, NOT_ENOUGH, ...; its code is in `details`)' },
+  PAY_SIGN_ERROR: { status: [502], meaning: "WeChat Pay refused the gateway's signature: the merchant's serialNo or privateKey is wrong" },
+  PAY_RESPONSE_UNVERIFIED: { status: [502], meaning: "a WeChat Pay answer's signature did not verify; it was not trusted" },
+  PAY_RATE_LIMITED: { status: [429], meaning: 'WeChat Pay FREQUENCY_LIMITED (`Retry-After`)' },
+  PAY_UNAVAILABLE: { status: [503], meaning: 'WeChat Pay SYSTEM_ERROR / BANKERROR or unreachable (`Retry-After`)' },
+  PAY_NOTIFY_UNVERIFIED: { status: [401], meaning: 'pay notification: signature missing, forged, stale (over 5 minutes) or by an unknown serial' },
+  PAY_NOTIFY_MALFORMED: { status: [400], meaning: 'pay notification: not a notification, or its resource does not decrypt with the APIv3 key' },
+  PAY_NOTIFY_MISMATCH: { status: [400], meaning: "pay notification: merchant, appid, order or amount is not this mini program's stored order" },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

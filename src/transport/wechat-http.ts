@@ -109,6 +109,44 @@ export class WeChatHttp {
     }
     return { kind: 'binary', status: res.status, contentType: contentType || 'application/octet-stream', headers: passHeaders, stream: res.data };
   }
+
+  /**
+   * Sends one request and reads the whole answer whatever its type or status, bounded in size and
+   * time: for APIs whose answers are verified over their exact bytes (WeChat Pay signs them).
+   */
+  async exchange(req: WeChatRequest & { body?: string }, limitBytes = 1024 * 1024): Promise<RawExchange> {
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    let res;
+    try {
+      res = await this.axios.request<Readable>({
+        url: req.baseUrl.replace(/\/+$/, '') + req.path + (req.query && Object.keys(req.query).length ? '?' + new URLSearchParams(req.query).toString() : ''),
+        method: req.method,
+        data: req.body,
+        headers: req.headers ?? {},
+        timeout: timeoutMs,
+      });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new WeChatTransportError(req.path, e.code ?? e.message ?? 'request failed');
+    }
+    let body: Buffer;
+    try {
+      body = await readAll(res.data, limitBytes, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      throw new WeChatTransportError(req.path, (err as Error).message);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    return { status: res.status, headers, body };
+  }
+}
+
+/** A whole answer as received: status, headers (lower-case names) and the exact body bytes. */
+export interface RawExchange {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 /** Throws the WeChatApiError carried by a JSON answer whose errcode is non-zero. */

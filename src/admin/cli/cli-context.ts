@@ -19,6 +19,8 @@ export interface CliContext extends Output {
   announce(appid: string): Promise<void>;
   /** Drops every gateway's cached copies of a revoked service key. */
   announceKeyRevocation(appid: string, keyId: string): Promise<void>;
+  /** Drops every gateway's cached copy of a merchant. */
+  announceMerchant(mchid: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import type { CliContext, CliRoot, Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
 import { keysCommand } from './key-commands';
 import { webhookCommand } from './webhook-commands';
+import { loadMerchantDefinitions, MERCHANTS_HELP, merchantsCommand } from './merchant-commands';
 
 export const TENANTS_HELP = `Usage: npm run tenants -- <command> [args]
 
@@ -25,6 +26,8 @@ Webhook deliveries (forwarding of push messages to the tenant's backend):
   webhook dead <appid> [--limit N]     list dead-lettered messages
   webhook redeliver <appid> [--all | <id>...]   move dead letters back to the delivery queue
 
+${MERCHANTS_HELP}
+
 Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
@@ -39,7 +42,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
   let ctx: CliContext | undefined;
   try {
     // Validate files before connecting anywhere: a bad file must not depend on the database being up.
-    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections, { allowPrivateUrls: loadConfigSubset(env, ['ALLOW_PRIVATE_URLS']).ALLOW_PRIVATE_URLS }) : undefined;
+    const allowPrivateUrls = loadConfigSubset(env, ['ALLOW_PRIVATE_URLS']).ALLOW_PRIVATE_URLS;
+    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections, { allowPrivateUrls }) : undefined;
+    const merchantDefs = command === 'merchants' && rest[0] === 'apply' ? await loadMerchantDefinitions(rest.slice(1), io, { allowPrivateUrls }) : undefined;
     ctx = await root.open(env, io);
     switch (command) {
       case 'apply':
@@ -65,6 +70,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
         break;
       case 'webhook':
         await webhookCommand(ctx, rest);
+        break;
+      case 'merchants':
+        await merchantsCommand(ctx, rest, merchantDefs);
         break;
       default:
         throw new CliError(`unknown command ${JSON.stringify(command)}; see --help`, 2);

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { MerchantDefinitionError, maskMerchant, MCHID, parseMerchantDefinition, type Merchant } from '../../merchants/merchant';
+import { MerchantRepository } from '../../merchants/merchant-repository';
+import type { CliContext, Output } from './cli-context';
+import { CliError } from './tenant-commands';
+
+export const MERCHANTS_HELP = `WeChat Pay merchants (definitions in JSON files; see README "Merchant file"):
+  merchants apply <file.json>...       validate every file, then create or update each merchant (idempotent)
+  merchants list [--json]              list merchants (secrets masked)
+  merchants show <mchid>               show one merchant, secrets masked
+  merchants remove <mchid> [--force]   delete a merchant (refused while a tenant's "pay" names it, unless --force)`;
+
+/** Reads and validates every merchant file before anything is written. */
+export async function loadMerchantDefinitions(files: string[], io: Output, opts: { allowPrivateUrls?: boolean }): Promise<Merchant[]> {
+  if (files.length === 0) throw new CliError('merchants apply needs at least one <file.json>', 2);
+  const defs: Merchant[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      problems.push(`${file}: cannot read JSON: ${(err as Error).message}`);
+      continue;
+    }
+    const entries = Array.isArray(raw) ? raw : [raw];
+    entries.forEach((entry, i) => {
+      try {
+        defs.push(parseMerchantDefinition(entry, Array.isArray(raw) ? `${file}[${i}]` : file, opts));
+      } catch (err) {
+        if (!(err instanceof MerchantDefinitionError)) throw err;
+        problems.push(`${err.source}: invalid fields:`);
+        for (const p of err.problems) problems.push(`  ${p}`);
+      }
+    });
+  }
+  const seen = new Set<string>();
+  for (const d of defs) {
+    if (seen.has(d.mchid)) problems.push(`mchid ${d.mchid} is defined more than once`);
+    seen.add(d.mchid);
+  }
+  if (problems.length) {
+    for (const p of problems) io.err(p);
+    throw new CliError('nothing was written');
+  }
+  return defs;
+}
+
+function requireMchid(mchid: string | undefined): string {
+  if (!mchid) throw new CliError('missing <mchid>', 2);
+  if (!MCHID.test(mchid)) throw new CliError(`invalid mchid ${JSON.stringify(mchid)}: expected 6 to 16 digits`);
+  return mchid;
+}
+
+export async function merchantsCommand(ctx: CliContext, args: string[], defs: Merchant[] | undefined): Promise<void> {
+  const [sub, ...rest] = args;
+  const repo = new MerchantRepository(ctx.mongo, ctx.box);
+  await repo.ensureIndexes();
+  switch (sub) {
+    case 'apply':
+      for (const m of defs ?? []) {
+        const outcome = await repo.upsert(m);
+        if (outcome !== 'unchanged') await ctx.announceMerchant(m.mchid);
+        ctx.out(`${m.mchid} ${outcome} (${m.name}, ${m.publicKeyId ? 'public key' : 'platform certificates'})`);
+      }
+      return;
+    case 'list': {
+      const list = await repo.list();
+      if (rest.includes('--json')) ctx.out(JSON.stringify(list.map(maskMerchant), null, 2));
+      else if (list.length === 0) ctx.out('no merchants');
+      else for (const m of list) ctx.out(`${m.mchid.padEnd(16)} ${(m.publicKeyId ? 'public-key' : 'certificates').padEnd(12)} ${m.name}`);
+      return;
+    }
+    case 'show': {
+      const mchid = requireMchid(rest[0]);
+      const m = await repo.find(mchid);
+      if (!m) throw new CliError(`no merchant ${mchid}`);
+      const users = await ctx.repo.model.find({ 'pay.mchid': mchid }, { appid: 1 }).lean<{ appid: string }[]>().exec();
+      ctx.out(JSON.stringify({ ...maskMerchant(m), tenants: users.map((u) => u.appid).sort() }, null, 2));
+      return;
+    }
+    case 'remove': {
+      const mchid = requireMchid(rest[0]);
+      const users = await ctx.repo.model.countDocuments({ 'pay.mchid': mchid }).exec();
+      if (users > 0 && !rest.includes('--force')) throw new CliError(`merchant ${mchid} is used by ${users} tenant(s); remove their "pay" first, or pass --force`);
+      if (!(await repo.remove(mchid))) throw new CliError(`no merchant ${mchid}`);
+      await ctx.announceMerchant(mchid);
+      ctx.out(`${mchid} removed`);
+      return;
+    }
+    default:
+      throw new CliError(`unknown merchants command ${JSON.stringify(sub ?? '')}; see --help`, 2);
+  }
+}
