@@ -13,6 +13,7 @@ export interface TenantFileContent {
   status: 'active' | 'disabled';
   apiBase?: string;
   webhook?: { url: string; secret: string };
+  pay?: { mchid: string };
   pushEncryption?: 'required' | 'optional';
   rules: unknown[];
 }

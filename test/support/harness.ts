@@ -5,7 +5,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Connection } from 'mongoose';
-import { createSandbox, type Sandbox, type SandboxServer } from '../../src/sandbox';
+import { createSandbox, type Sandbox, type SandboxOptions, type SandboxServer } from '../../src/sandbox';
 import { Stores, startFleet, stopFleet } from './fleet';
 import { makeTenant, type TenantFixture } from './tenant-fixtures';
 import type { GatewayProcess } from './gateway-process';
@@ -50,8 +50,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(gateways = 1, env: Record<string, string> = {}): Promise<Harness> {
-  const sandbox = createSandbox();
+export async function startHarness(gateways = 1, env: Record<string, string> = {}, sandboxOptions: SandboxOptions = {}): Promise<Harness> {
+  const sandbox = createSandbox(sandboxOptions);
   const sbx = await sandbox.listen(0, '127.0.0.1');
   const stores = await Stores.open();
   const fleet = await startFleet(gateways, env);
