@@ -17,3 +17,34 @@ export { LOGIN_CODE_TTL_MS } from './login';
 export { MEDIA_RULES, type MediaType } from './media-store';
 export { DEFAULT_RISKY_WORDS, DEFAULT_REVIEW_WORDS } from './content-check';
 export { UNKNOWN_APPID } from './counters';
+export type {
+  MerchantRegistration,
+  NotificationAttempt,
+  PayApi,
+  PayEventType,
+  PayNotification,
+  PayOrderOptions,
+  PayRefund,
+  PayTransaction,
+  PayVerifyMode,
+  RefundStatus,
+  RegisteredMerchant,
+  ShippingUpload,
+  TradeState,
+} from './pay/types';
+export {
+  AEAD_ALGORITHM,
+  AUTH_SCHEMA,
+  buildAuthorization,
+  decryptResource,
+  encryptResource,
+  parseAuthorization,
+  requestMessage,
+  responseMessage,
+  signedHeaders,
+  signPayMessage,
+  verifyPayMessage,
+  type EncryptedResource,
+} from './pay/pay-crypto';
+export { PAY_TIMESTAMP_TOLERANCE_SECONDS } from './pay/pay-routes';
+export { SHIPPING_ERR } from './pay/shipping';
