@@ -8,6 +8,8 @@
  * - Every call of a WeChat endpoint is counted under (path, appid) before faults and checks; API
  *   calls count under the token's appid (even a dead token's), else `unknown`.
  * - Admin API under /__sandbox answers plain HTTP statuses and `{error}`; it is never counted or faulted.
+ * - WeChat Pay APIv3 endpoints (/v3/...) answer WeChat Pay style: HTTP status + `{code, message}`, every answer
+ *   signed (Wechatpay-* headers); they count under the endpoint template and the caller's mchid.
  */
 export { createSandbox } from './sandbox';
 export type { CallCounts, LoginCodeOptions, MessageKind, Sandbox, SandboxApp, SandboxFault, SandboxOptions, SandboxServer, SentMessage } from './types';
