@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { ManualClock } from '../kernel/clock';
+import { guarded, parse } from './admin-input';
 import { AdminError, type SbxContext } from './http';
+import { payAdminRoutes } from './pay/pay-admin-routes';
 import { newRouter, type SbxRouter } from './router';
 import type { Sandbox } from './types';
 
@@ -15,6 +17,7 @@ const faultSchema = z.object({
   errcode: z.number().int().optional(),
   errmsg: z.string().optional(),
   delayMs: z.number().min(0).optional(),
+  payError: z.object({ status: z.number().int(), code: z.string().min(1), message: z.string().optional() }).optional(),
   times: z.number().int().min(1).default(1),
 });
 const loginCodeSchema = z.object({
@@ -35,23 +38,6 @@ const phoneCodeSchema = z.object({
 const advanceSchema = z.object({ ms: z.number().int().min(0) });
 const wordsSchema = z.object({ words: z.array(z.string()) });
 const kindSchema = z.enum(['subscribe', 'custom']);
-
-function parse<T>(schema: z.ZodType<T>, ctx: SbxContext): T {
-  if (ctx.state.bodyMalformed) throw new AdminError(400, 'body is not valid JSON');
-  const r = schema.safeParse(ctx.state.body ?? {});
-  if (!r.success) throw new AdminError(400, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
-}
-
-/** Runs `fn`, turning TypeErrors from the sandbox (bad arguments) into 400s. */
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof TypeError) throw new AdminError(400, e.message);
-    throw e;
-  }
-}
 
 function knownApp(ctx: SbxContext, appids: () => string[]): string {
   const appid = String(ctx.params.appid);
@@ -156,6 +142,8 @@ export function adminRoutes(sb: Sandbox, appids: () => string[]): SbxRouter {
     clock.advance(ms);
     ctx.body = { now: clock.now() };
   });
+
+  payAdminRoutes(r, sb.pay);
 
   return r;
 }

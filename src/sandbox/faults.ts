@@ -9,6 +9,11 @@ export interface SandboxFault {
   errcode?: number;
   /** Text of the errmsg (a ` rid: ...` suffix is appended); default: WeChat's text for the errcode. */
   errmsg?: string;
+  /**
+   * For WeChat Pay /v3 endpoints: answer this HTTP status and `{code, message}` (signed like any answer). Without it,
+   * an errcode faults a /v3 call as 500 SYSTEM_ERROR, or 429 FREQUENCY_LIMITED for quota errcodes (45xxx).
+   */
+  payError?: { status: number; code: string; message?: string };
   /** Wait this long (real time) before answering or handling. */
   delayMs?: number;
   /** How many matching calls this fault applies to (>= 1). */
@@ -20,12 +25,15 @@ export class FaultInjector {
 
   add(f: SandboxFault): void {
     if (!Number.isInteger(f.times) || f.times < 1) throw new TypeError('times must be an integer >= 1');
-    if (f.errcode === undefined && f.delayMs === undefined) throw new TypeError('a fault needs errcode and/or delayMs');
+    if (f.errcode === undefined && f.delayMs === undefined && f.payError === undefined) throw new TypeError('a fault needs errcode, payError and/or delayMs');
+    if (f.payError !== undefined && (!Number.isInteger(f.payError.status) || f.payError.status < 400 || f.payError.status > 599 || !f.payError.code)) {
+      throw new TypeError('payError needs an HTTP error status (4xx/5xx) and a code');
+    }
     if (f.errcode !== undefined && !Number.isInteger(f.errcode)) throw new TypeError('errcode must be an integer');
     if (f.delayMs !== undefined && (!Number.isFinite(f.delayMs) || f.delayMs < 0)) {
       throw new TypeError('delayMs must be a number >= 0');
     }
-    this.pending.push({ ...f });
+    this.pending.push({ ...f, ...(f.payError ? { payError: { ...f.payError } } : {}) });
   }
 
   /**

@@ -9,6 +9,8 @@ export interface SandboxCtxState {
   body: unknown;
   /** True when a non-empty body was not valid JSON. */
   bodyMalformed: boolean;
+  /** The request body as received (utf8); '' when there was none or it was multipart. Signed APIs (WeChat Pay) verify it. */
+  rawBody: string;
 }
 
 export type SbxContext = ParameterizedContext<SandboxCtxState>;
@@ -61,6 +63,7 @@ export function readJsonBody(): SbxMiddleware {
   return async (ctx, next) => {
     ctx.state.body = undefined;
     ctx.state.bodyMalformed = false;
+    ctx.state.rawBody = '';
     const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
     if (hasBody && !ctx.is('multipart/*')) {
       const chunks: Buffer[] = [];
@@ -71,6 +74,7 @@ export function readJsonBody(): SbxMiddleware {
         chunks.push(c);
       }
       const text = Buffer.concat(chunks).toString('utf8');
+      ctx.state.rawBody = text;
       if (text.trim() !== '') {
         try {
           ctx.state.body = JSON.parse(text) as unknown;

@@ -8,6 +8,8 @@
  * - Every call of a WeChat endpoint is counted under (path, appid) before faults and checks; API
  *   calls count under the token's appid (even a dead token's), else `unknown`.
  * - Admin API under /__sandbox answers plain HTTP statuses and `{error}`; it is never counted or faulted.
+ * - WeChat Pay APIv3 endpoints (/v3/...) answer WeChat Pay style: HTTP status + `{code, message}`, every answer
+ *   signed (Wechatpay-* headers); they count under the endpoint template and the caller's mchid.
  */
 export { createSandbox } from './sandbox';
 export type { CallCounts, LoginCodeOptions, MessageKind, Sandbox, SandboxApp, SandboxFault, SandboxOptions, SandboxServer, SentMessage } from './types';
@@ -17,3 +19,34 @@ export { LOGIN_CODE_TTL_MS } from './login';
 export { MEDIA_RULES, type MediaType } from './media-store';
 export { DEFAULT_RISKY_WORDS, DEFAULT_REVIEW_WORDS } from './content-check';
 export { UNKNOWN_APPID } from './counters';
+export type {
+  MerchantRegistration,
+  NotificationAttempt,
+  PayApi,
+  PayEventType,
+  PayNotification,
+  PayOrderOptions,
+  PayRefund,
+  PayTransaction,
+  PayVerifyMode,
+  RefundStatus,
+  RegisteredMerchant,
+  ShippingUpload,
+  TradeState,
+} from './pay/types';
+export {
+  AEAD_ALGORITHM,
+  AUTH_SCHEMA,
+  buildAuthorization,
+  decryptResource,
+  encryptResource,
+  parseAuthorization,
+  requestMessage,
+  responseMessage,
+  signedHeaders,
+  signPayMessage,
+  verifyPayMessage,
+  type EncryptedResource,
+} from './pay/pay-crypto';
+export { PAY_TIMESTAMP_TOLERANCE_SECONDS } from './pay/pay-routes';
+export { SHIPPING_ERR } from './pay/shipping';

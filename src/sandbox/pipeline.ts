@@ -36,6 +36,7 @@ export function track(st: SandboxState, resolve: AppidResolver): SbxMiddleware {
     if (fault) {
       if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
       if (fault.errcode !== undefined) throw new WxError(fault.errcode, fault.errmsg);
+      if (fault.payError !== undefined) throw new WxError(-1, fault.errmsg); // a pay-only fault that hit another endpoint
     }
     await next();
   };

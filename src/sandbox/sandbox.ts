@@ -1,5 +1,6 @@
 /** createSandbox: the programmatic face of the WeChat sandbox. */
 import { systemClock } from '../kernel/clock';
+import { createPayApi } from './pay/pay-api';
 import { buildApp, listen, type RequestListener } from './server';
 import { SandboxState } from './state';
 import type { Sandbox, SandboxOptions } from './types';
@@ -64,6 +65,8 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
 
     setRiskyWords: (words) => st.content.setRiskyWords(words),
     setReviewWords: (words) => st.content.setReviewWords(words),
+
+    pay: createPayApi(st.pay),
   };
   return sb;
 }

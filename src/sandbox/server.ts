@@ -8,6 +8,8 @@ import { loginRoutes } from './login-routes';
 import { mediaRoutes } from './media';
 import { messageRoutes } from './message-routes';
 import { mpApiRoutes } from './mp-apis';
+import { payRoutes } from './pay/pay-routes';
+import { shippingRoutes } from './pay/shipping-routes';
 import { newRouter } from './router';
 import type { SandboxState } from './state';
 import { tokenRoutes } from './token-routes';
@@ -22,6 +24,8 @@ export function buildApp(st: SandboxState, sb: Sandbox): Koa<SandboxCtxState> {
   mpApiRoutes(wx, st);
   messageRoutes(wx, st);
   mediaRoutes(wx, st);
+  payRoutes(wx, st);
+  shippingRoutes(wx, st);
   const admin = adminRoutes(sb, () => st.apps.list());
   app.use(errorHandler());
   app.use(readJsonBody());

@@ -7,6 +7,7 @@ import { FaultInjector } from './faults';
 import { LoginService } from './login';
 import { MediaStore } from './media-store';
 import { MessageLog } from './messages';
+import { PayState } from './pay/pay-state';
 import { PhoneCodes } from './phone';
 import { TokenStore } from './tokens';
 
@@ -27,6 +28,7 @@ export class SandboxState {
   readonly messages = new MessageLog();
   readonly content = new ContentChecker();
   readonly media: MediaStore;
+  readonly pay: PayState;
 
   constructor(opts: SandboxStateOptions) {
     this.clock = opts.clock;
@@ -34,5 +36,6 @@ export class SandboxState {
     this.login = new LoginService(opts.clock);
     this.phones = new PhoneCodes(opts.clock);
     this.media = new MediaStore(opts.clock);
+    this.pay = new PayState(opts.clock);
   }
 }

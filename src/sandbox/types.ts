@@ -5,6 +5,7 @@ import type { CallCounts } from './counters';
 import type { SandboxFault } from './faults';
 import type { LoginCodeOptions } from './login';
 import type { MessageKind, SentMessage } from './messages';
+import type { PayApi } from './pay/types';
 
 export type { SandboxApp, CallCounts, SandboxFault, LoginCodeOptions, MessageKind, SentMessage };
 
@@ -61,4 +62,7 @@ export interface Sandbox {
 
   setRiskyWords(words: string[]): void;
   setReviewWords(words: string[]): void;
+
+  /** WeChat Pay v3 (merchants, orders, refunds, notifications) and mini-program order shipping. */
+  readonly pay: PayApi;
 }
