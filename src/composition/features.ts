@@ -16,7 +16,16 @@ import type { Services } from './services';
  * FeatureModule, plus its line here: its routes, lifecycle and tenant-file section follow from it.
  * The type says the composition root can give each module what it declares it needs.
  */
-export const FEATURES: readonly FeatureModule<Services>[] = [tenantInfoFeature, tokenServiceFeature, passthroughFeature, portalFeature, deliveryFeature, usersFeature, miniappFeature, payFeature];
+export const FEATURES: readonly FeatureModule<Services>[] = [
+  tenantInfoFeature,
+  tokenServiceFeature,
+  passthroughFeature,
+  portalFeature,
+  deliveryFeature,
+  usersFeature,
+  miniappFeature,
+  payFeature,
+];
 
 /** The tenant record as the features above make it up (the gateway and the tenants CLI share it). */
 export const tenantSections = new TenantSections(FEATURES.flatMap((f) => f.sections ?? []));

@@ -50,9 +50,7 @@ const merchantSchema = z
       .string()
       .regex(/^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/, 'expected PUB_KEY_ID_...')
       .optional(),
-    publicKey: secretField(z.string().max(16_384))
-      .pipe(pem('WeChat Pay public key (RSA)', parsePublicKey))
-      .optional(),
+    publicKey: secretField(z.string().max(16_384)).pipe(pem('WeChat Pay public key (RSA)', parsePublicKey)).optional(),
     payBase: httpUrl.optional(),
   })
   .strict()
@@ -71,7 +69,11 @@ export class MerchantDefinitionError extends Error {
 /** Validates a merchant file's content; secrets written as env:NAME are read now. Messages never echo values. */
 export function parseMerchantDefinition(input: unknown, source: string, opts: { allowPrivateUrls?: boolean } = {}): Merchant {
   const r = merchantSchema.safeParse(input);
-  if (!r.success) throw new MerchantDefinitionError(source, r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`));
+  if (!r.success)
+    throw new MerchantDefinitionError(
+      source,
+      r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`),
+    );
   const m = r.data;
   if (m.payBase !== undefined) {
     const problem = urlProblem(m.payBase, { allowPrivateAddresses: opts.allowPrivateUrls === true });

@@ -84,7 +84,17 @@ export class OrderService {
     const contentHash = hashOf([mchid, o.description, o.amount, o.payerOpenid, o.attach ?? null, o.timeExpire ?? null]);
     let order = await this.store.findOrder(appid, o.outTradeNo);
     if (!order) {
-      const doc: PayOrderDoc = { appid, outTradeNo: o.outTradeNo, mchid, description: o.description, amount: o.amount, payerOpenid: o.payerOpenid, contentHash, state: 'NOTPAY', forwarded: [] };
+      const doc: PayOrderDoc = {
+        appid,
+        outTradeNo: o.outTradeNo,
+        mchid,
+        description: o.description,
+        amount: o.amount,
+        payerOpenid: o.payerOpenid,
+        contentHash,
+        state: 'NOTPAY',
+        forwarded: [],
+      };
       if (o.attach !== undefined) doc.attach = o.attach;
       if (o.timeExpire !== undefined) doc.timeExpire = o.timeExpire;
       if (!(await this.store.insertOrder(doc))) order = await this.store.findOrder(appid, o.outTradeNo);
@@ -138,7 +148,8 @@ export class OrderService {
   async close(appid: string, account: MerchantAccount, outTradeNo: string): Promise<PayOrderDoc> {
     const order = await this.get(appid, outTradeNo);
     if (order.state === 'CLOSED') return order;
-    if (order.state !== 'NOTPAY' && order.state !== 'USERPAYING') throw new AppError(409, order.state === 'SUCCESS' || order.state === 'REFUND' ? 'ORDER_PAID' : 'ORDER_CLOSED', `the order is ${order.state}`);
+    if (order.state !== 'NOTPAY' && order.state !== 'USERPAYING')
+      throw new AppError(409, order.state === 'SUCCESS' || order.state === 'REFUND' ? 'ORDER_PAID' : 'ORDER_CLOSED', `the order is ${order.state}`);
     if (order.prepayId) await this.api.closeOrder(account, outTradeNo);
     await this.store.moveOrder(appid, outTradeNo, 'CLOSED');
     return this.get(appid, outTradeNo);

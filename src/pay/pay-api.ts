@@ -99,7 +99,9 @@ export class PayApi {
     if (res.status < 200 || res.status >= 300) throw payErrorOf(req.path, res.status, parseJson(text));
     const verified = await this.keys.verify(account, res.headers, text);
     if (!verified.ok) {
-      throw new AppError(502, 'PAY_RESPONSE_UNVERIFIED', `WeChat Pay's answer to ${req.path} did not verify; it was not used`, { logDetails: { reason: verified.reason, mchid: account.merchant.mchid } });
+      throw new AppError(502, 'PAY_RESPONSE_UNVERIFIED', `WeChat Pay's answer to ${req.path} did not verify; it was not used`, {
+        logDetails: { reason: verified.reason, mchid: account.merchant.mchid },
+      });
     }
     if (res.status === 204 || text === '') return null;
     const data = parseJson(text);

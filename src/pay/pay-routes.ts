@@ -154,7 +154,8 @@ async function payContext(d: PayRouteDeps, ctx: GatewayContext, needUrls: boolea
   if (!pay) throw new AppError(404, 'PAY_NOT_ENABLED', `mini program ${tenant.appid} does not take payments (no "pay" in its tenant file)`);
   const account = await d.merchants.find(pay.mchid);
   if (!account) throw new AppError(503, 'PAY_NOT_CONFIGURED', `merchant ${pay.mchid} is not applied (npm run tenants -- merchants apply)`, { headers: { 'Retry-After': '60' } });
-  if (needUrls && !d.publicBaseUrl) throw new AppError(503, 'PAY_NOT_CONFIGURED', 'PUBLIC_BASE_URL is not set: WeChat Pay would have nowhere to send notifications', { headers: { 'Retry-After': '60' } });
+  if (needUrls && !d.publicBaseUrl)
+    throw new AppError(503, 'PAY_NOT_CONFIGURED', 'PUBLIC_BASE_URL is not set: WeChat Pay would have nowhere to send notifications', { headers: { 'Retry-After': '60' } });
   const base = `${(d.publicBaseUrl ?? '').replace(/\/+$/, '')}/${tenant.appid}/pay`;
   return { appid: tenant.appid, account, urls: { payment: `${base}/notify`, refund: `${base}/refund-notify` } };
 }

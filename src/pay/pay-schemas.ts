@@ -18,7 +18,10 @@ export const createOrderBody = z
     outTradeNo: z.string().regex(OUT_TRADE_NO, 'expected 6 to 32 of 0-9 A-Z a-z _ - | *'),
     description: z.string().trim().min(1).max(127),
     amount: z.object({ total: fen, currency: z.literal('CNY').default('CNY') }).strict(),
-    payer: z.object({ openid: z.string().regex(OPENID, 'expected an openid') }).strict().optional(),
+    payer: z
+      .object({ openid: z.string().regex(OPENID, 'expected an openid') })
+      .strict()
+      .optional(),
     attach: z.string().max(128).optional(),
     timeExpire: rfc3339.optional(),
   })

@@ -18,7 +18,11 @@ export interface PayRequest {
 
 /** A random nonce of letters and digits, as WeChat Pay's examples use (32 characters). */
 export function payNonce(): string {
-  return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32).padEnd(32, '0');
+  return randomBytes(24)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 32)
+    .padEnd(32, '0');
 }
 
 /**

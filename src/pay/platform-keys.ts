@@ -93,7 +93,10 @@ export class PlatformKeys {
 /** The certificates of a merchant as a token source: the "token" is the JSON list of {serialNo, pem}. */
 export function certificateSource(transport: PayTransport, account: MerchantAccount, clock: Clock): AccessTokenSource {
   const m = account.merchant;
-  const fingerprint = createHash('sha256').update(`certificates:${m.serialNo}:${m.apiV3Key}:${m.payBase ?? ''}`).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(`certificates:${m.serialNo}:${m.apiV3Key}:${m.payBase ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   return {
     key: redisKeys.token(`mch-${m.mchid}`, fingerprint),
     owner: m.mchid,

@@ -29,7 +29,12 @@ export async function uploadShipping(client: WeChatClient, order: PayOrderDoc, s
       ...(i.expressCompany ? { express_company: i.expressCompany } : {}),
       item_desc: i.itemDesc,
       ...(i.contact
-        ? { contact: { ...(i.contact.consignorContact ? { consignor_contact: i.contact.consignorContact } : {}), ...(i.contact.receiverContact ? { receiver_contact: i.contact.receiverContact } : {}) } }
+        ? {
+            contact: {
+              ...(i.contact.consignorContact ? { consignor_contact: i.contact.consignorContact } : {}),
+              ...(i.contact.receiverContact ? { receiver_contact: i.contact.receiverContact } : {}),
+            },
+          }
         : {}),
     })),
     upload_time: s.uploadTime ?? beijingTime(nowMs),

@@ -36,9 +36,7 @@ function gcm(plaintext: string, key: string, nonce: string, aad: string): string
 describe('protocol/wechatpay: signatures', () => {
   it('builds the signed message of the official example (GET /v3/certificates)', () => {
     // WeChat Pay's documentation, "签名生成": the string to sign for its example request.
-    expect(signedLines('GET', '/v3/certificates', '1554208460', '593BEC0C930BF1AFEB40B4A08C8FB242', '')).to.equal(
-      'GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n',
-    );
+    expect(signedLines('GET', '/v3/certificates', '1554208460', '593BEC0C930BF1AFEB40B4A08C8FB242', '')).to.equal('GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n');
     expect(signedLines('GET', '/v3/certificates', '1554208460', '593BEC0C930BF1AFEB40B4A08C8FB242', '')).to.equal(
       Formatter.request('GET', '/v3/certificates', 1554208460, '593BEC0C930BF1AFEB40B4A08C8FB242', ''),
     );
@@ -89,7 +87,14 @@ describe('protocol/wechatpay: signatures', () => {
     });
     it('refuses missing, malformed and oversized headers without throwing', () => {
       const good = signedBy(platform.privateKey, serial, now, 'abc', body);
-      for (const h of [{}, { ...good, signature: undefined }, { ...good, timestamp: '1e9' }, { ...good, timestamp: '-1' }, { ...good, nonce: 'x'.repeat(65) }, { ...good, signature: '!!!!' }]) {
+      for (const h of [
+        {},
+        { ...good, signature: undefined },
+        { ...good, timestamp: '1e9' },
+        { ...good, timestamp: '-1' },
+        { ...good, nonce: 'x'.repeat(65) },
+        { ...good, signature: '!!!!' },
+      ]) {
         const r = verifyPaySignature(h as PaySignedHeaders, body, keys, now);
         expect(r.ok, JSON.stringify(h)).to.equal(false);
       }
@@ -99,7 +104,13 @@ describe('protocol/wechatpay: signatures', () => {
 
   it('makes wx.requestPayment parameters whose paySign the reference implementation verifies', () => {
     const p = requestPaymentParams('wx8888888888888888', 'wx201410272009395522657a690389285100', merchant.privateKey, 1414561699, '5K8264ILTKCH16CQ2502SI8ZNMTM67VS');
-    expect(p).to.include({ appId: 'wx8888888888888888', timeStamp: '1414561699', nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS', package: 'prepay_id=wx201410272009395522657a690389285100', signType: 'RSA' });
+    expect(p).to.include({
+      appId: 'wx8888888888888888',
+      timeStamp: '1414561699',
+      nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+      package: 'prepay_id=wx201410272009395522657a690389285100',
+      signType: 'RSA',
+    });
     const message = Formatter.joinedByLineFeed(p.appId, p.timeStamp, p.nonceStr, p.package);
     expect(message).to.equal('wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n');
     expect(Rsa.verify(message, p.paySign, merchant.publicKey)).to.equal(true);
@@ -146,15 +157,26 @@ describe('protocol/wechatpay: resources', () => {
     let certPem = '';
     before(() => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'wxgate-cert-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '30', '-subj', '/CN=Tenpay.com Root CA'], {
-        stdio: 'ignore',
-      });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '30', '-subj', '/CN=Tenpay.com Root CA'],
+        {
+          stdio: 'ignore',
+        },
+      );
       certPem = readFileSync(path.join(dir, 'c.pem'), 'utf8');
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     const listing = (serial: string, pemText: string) => ({
-      data: [{ serial_no: serial, effective_time: '2026-01-01T00:00:00+08:00', expire_time: '2031-01-01T00:00:00+08:00', encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce: '0123456789ab', associated_data: 'certificate', ciphertext: gcm(pemText, API_V3_KEY, '0123456789ab', 'certificate') } }],
+      data: [
+        {
+          serial_no: serial,
+          effective_time: '2026-01-01T00:00:00+08:00',
+          expire_time: '2031-01-01T00:00:00+08:00',
+          encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce: '0123456789ab', associated_data: 'certificate', ciphertext: gcm(pemText, API_V3_KEY, '0123456789ab', 'certificate') },
+        },
+      ],
     });
 
     it('decrypts the listing and keeps certificates whose own serial is the listed one', () => {
