@@ -15,11 +15,17 @@ import { DEMO_APPID, demoTenant } from '../src/devstack/demo-tenant';
 import { startTestMongo } from '../src/devstack/mongo-server';
 import { startTestRedis } from '../src/devstack/redis-server';
 import { runPushCommand, PUSH_HELP } from '../src/devstack/push-command';
+import { runPayCommand, PAY_HELP } from '../src/devstack/pay-command';
+import { DEMO_MCHID, demoMerchant } from '../src/devstack/demo-merchant';
+import { parseMerchantDefinition } from '../src/merchants/merchant';
+import { MerchantRepository } from '../src/merchants/merchant-repository';
+import { SecretBox } from '../src/tenancy/secret-box';
 
 const HELP = `Usage: npm run sandbox [-- <command>]
 
   (no command)                      start the WeChat sandbox, the gateway and a demo tenant
   push <appid> <kind> [options]     build a push like WeChat and post it to a gateway
+  pay <appid> <outTradeNo> [options]  pay an order in the running sandbox (WeChat Pay notifies the gateway)
   --help                            this text
 
 Environment for the default command:
@@ -28,8 +34,11 @@ Environment for the default command:
   MONGODB_URI, REDIS_URL  used when set; otherwise an in-memory test MongoDB and a redis-server are started
   SECRETS_KEY          required when MONGODB_URI is set (data must stay readable); otherwise generated
   ALLOW_PRIVATE_URLS   true unless set: tenants may call the local sandbox
+  PUBLIC_BASE_URL      http://127.0.0.1:$PORT unless set: where the sandbox's WeChat Pay sends notifications
 
-${PUSH_HELP}`;
+${PUSH_HELP}
+
+${PAY_HELP}`;
 
 async function start(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
@@ -50,6 +59,7 @@ async function start(): Promise<void> {
   process.env.ADMIN_TOKEN ||= randomBytes(18).toString('base64url');
   // The demo tenant calls the local sandbox over plain http on 127.0.0.1.
   process.env.ALLOW_PRIVATE_URLS ||= 'true';
+  process.env.PUBLIC_BASE_URL ||= `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 
   const sandbox = createSandbox();
   const sandboxServer = await sandbox.listen(Number(process.env.SANDBOX_PORT ?? 3001), '127.0.0.1');
@@ -58,7 +68,11 @@ async function start(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const runtime = await createRuntime(config, log);
-  const demo = demoTenant(sandboxServer.url);
+  // The demo merchant first: the demo tenant takes payments through it.
+  const merchant = parseMerchantDefinition(demoMerchant(sandbox, sandboxServer.url), 'demo merchant', { allowPrivateUrls: config.ALLOW_PRIVATE_URLS });
+  await new MerchantRepository(runtime.mongo, new SecretBox(config.SECRETS_KEY)).upsert(merchant);
+  await publishInvalidation(runtime.redis, { kind: 'merchant', appid: merchant.mchid });
+  const demo = { ...demoTenant(sandboxServer.url), pay: { mchid: DEMO_MCHID } };
   sandbox.registerApp({ appid: demo.appid, secret: demo.secret });
   await runtime.tenants.upsert(parseTenantDefinition(demo, 'demo tenant', { allowPrivateUrls: config.ALLOW_PRIVATE_URLS }));
   await announceTenantChange(runtime.redis, (appid) => publishInvalidation(runtime.redis, { kind: 'tenant', appid }), demo.appid);
@@ -77,6 +91,7 @@ wxgate sandbox is running
   MongoDB        ${config.MONGODB_URI}
   Redis          ${config.REDIS_URL}
   demo tenant    ${DEMO_APPID}   push token ${demo.token}, EncodingAESKey ${demo.aesKey}
+  demo merchant  ${DEMO_MCHID}   (WeChat Pay, public-key mode; notifications to ${config.PUBLIC_BASE_URL ?? ''})
   service key    ${key}
   ADMIN_TOKEN    ${config.ADMIN_TOKEN}
 
@@ -86,6 +101,10 @@ Try:
   curl -H 'Authorization: Bearer ${key}' ${gw}/${DEMO_APPID}/access-token
   curl -X POST -H 'Content-Type: application/json' -d '{"code":"test:alice"}' ${gw}/${DEMO_APPID}/auth/login
   npm run sandbox -- push ${DEMO_APPID} text --gateway ${gw} --mode safe
+  curl -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\
+       -d '{"outTradeNo":"DEMO0001","description":"Coffee","amount":{"total":1200},"payer":{"openid":"o-demo"}}' ${gw}/${DEMO_APPID}/pay/orders
+  npm run sandbox -- pay ${DEMO_APPID} DEMO0001
+  curl -H 'Authorization: Bearer ${key}' ${gw}/${DEMO_APPID}/pay/orders/DEMO0001
   curl ${gw}/readyz
 
 Ctrl-C stops everything.
@@ -114,6 +133,14 @@ async function main(): Promise<void> {
   }
   if (command === 'push') {
     process.exitCode = await runPushCommand(
+      rest,
+      (l) => process.stdout.write(l + '\n'),
+      (l) => process.stderr.write(l + '\n'),
+    );
+    return;
+  }
+  if (command === 'pay') {
+    process.exitCode = await runPayCommand(
       rest,
       (l) => process.stdout.write(l + '\n'),
       (l) => process.stderr.write(l + '\n'),
