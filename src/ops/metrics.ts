@@ -14,6 +14,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly wechatCalls = new Counter({ name: 'wxgate_wechat_calls_total', help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
+  readonly payNotifications = new Counter({
+    name: 'wxgate_pay_notifications_total',
+    help: 'WeChat Pay notifications by kind (transaction, refund) and outcome (moved, unchanged, or the refusal code)',
+    labelNames: ['appid', 'kind', 'outcome'],
+    registers: [this.registry],
+  });
   readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
   readonly webhookDeliveryErrors = new Counter({
     name: 'wxgate_webhook_delivery_errors_total',

@@ -137,11 +137,11 @@ export class OrderService {
   }
 
   /** Asks WeChat Pay for the order's state and applies it as a notification would. */
-  async sync(appid: string, account: MerchantAccount, outTradeNo: string): Promise<PayOrderDoc> {
+  async sync(appid: string, account: MerchantAccount, outTradeNo: string, forward: boolean): Promise<PayOrderDoc> {
     const order = await this.get(appid, outTradeNo);
     if (!order.prepayId) return order;
     const tx = await this.api.queryOrder(account, outTradeNo);
-    await this.applyTransaction(appid, account, tx);
+    await this.applyTransaction(appid, account, tx, forward);
     return this.get(appid, outTradeNo);
   }
 
@@ -158,9 +158,9 @@ export class OrderService {
   /**
    * Applies a transaction reported by WeChat Pay (verified and decrypted by the caller). It must
    * be this tenant's stored order, of this merchant, for the stored amount; then the state moves
-   * once and the event is queued once. Resolves whether the state moved.
+   * once and, when the tenant has a webhook (`forward`), the event is queued once. Resolves whether the state moved.
    */
-  async applyTransaction(appid: string, account: MerchantAccount, tx: PayTransaction): Promise<boolean> {
+  async applyTransaction(appid: string, account: MerchantAccount, tx: PayTransaction, forward: boolean): Promise<boolean> {
     const outTradeNo = tx.out_trade_no;
     if (typeof outTradeNo !== 'string') throw mismatch('out_trade_no missing');
     if (tx.mchid !== account.merchant.mchid) throw mismatch('mchid is not the merchant of this mini program');
@@ -180,7 +180,7 @@ export class OrderService {
             ...(typeof tx.amount.payer_total === 'number' ? { payerTotal: tx.amount.payer_total } : {}),
           });
     const now = await this.store.findOrder(appid, outTradeNo);
-    if (now && now.state === state && FORWARDED_TRADE_STATES.has(state) && !now.forwarded.includes(state)) {
+    if (forward && now && now.state === state && FORWARDED_TRADE_STATES.has(state) && !now.forwarded.includes(state)) {
       await this.events.forward(appid, `pay:${outTradeNo}:${state}`, { kind: 'pay.transaction', outTradeNo, state, transaction: tx });
       await this.store.markOrderForwarded(appid, outTradeNo, state);
     }
@@ -240,7 +240,7 @@ export class OrderService {
   }
 
   /** Applies a refund notification (verified and decrypted by the caller). */
-  async applyRefund(appid: string, account: MerchantAccount, n: PayRefundNotice): Promise<boolean> {
+  async applyRefund(appid: string, account: MerchantAccount, n: PayRefundNotice, forward: boolean): Promise<boolean> {
     if (n.mchid !== account.merchant.mchid) throw mismatch('mchid is not the merchant of this mini program');
     if (typeof n.out_refund_no !== 'string' || typeof n.out_trade_no !== 'string') throw mismatch('out_refund_no or out_trade_no missing');
     const refund = await this.store.findRefund(appid, n.out_refund_no);
@@ -254,7 +254,7 @@ export class OrderService {
       ...(n.user_received_account ? { userReceivedAccount: n.user_received_account } : {}),
     });
     const now = await this.store.findRefund(appid, n.out_refund_no);
-    if (now && now.status === status && !now.forwarded.includes(status)) {
+    if (forward && now && now.status === status && !now.forwarded.includes(status)) {
       await this.events.forward(appid, `refund:${n.out_refund_no}:${status}`, { kind: 'pay.refund', outTradeNo: n.out_trade_no, outRefundNo: n.out_refund_no, status, refund: n });
       await this.store.markRefundForwarded(appid, n.out_refund_no, status);
     }

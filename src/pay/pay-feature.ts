@@ -11,6 +11,7 @@ import type { SessionStore } from '../auth/session-store';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import type { TokenManager } from '../token/token-manager';
 import { WeChatHttp } from '../transport/wechat-http';
+import type { Metrics } from '../ops/metrics';
 import { EventForwarder } from '../delivery/event-forwarder';
 import { MerchantRepository } from '../merchants/merchant-repository';
 import { MerchantDirectory } from '../merchants/merchant-directory';
@@ -34,6 +35,7 @@ export interface PayNeeds {
   sessions: SessionStore;
   clients: WeChatClients;
   tokenManager: TokenManager;
+  metrics: Pick<Metrics, 'payNotifications'>;
 }
 
 /** WeChat Pay v3: JSAPI orders, refunds, verified notifications forwarded to the tenant webhook, shipping information. */
@@ -59,6 +61,7 @@ export const payFeature: FeatureModule<PayNeeds> = {
           sessions: n.sessions,
           clients: n.clients,
           clock: n.clock,
+          onNotification: (appid, kind, outcome) => n.metrics.payNotifications.inc({ appid, kind, outcome }),
           ...(n.config.PUBLIC_BASE_URL ? { publicBaseUrl: n.config.PUBLIC_BASE_URL } : {}),
         }),
       ],

@@ -14,6 +14,7 @@ import { sessionOrKey } from '../auth/session-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import type { MerchantAccount, MerchantDirectory } from '../merchants/merchant-directory';
 import { paySection } from './pay-section';
+import { webhookSection } from '../delivery/webhook-section';
 import { createOrderBody, OUT_REFUND_NO, OUT_TRADE_NO, refundBody, shippingBody } from './pay-schemas';
 import { orderView, refundView, type NotifyUrls, type OrderService, type PayRefundNotice } from './order-service';
 import type { PlatformKeys } from './platform-keys';
@@ -29,6 +30,8 @@ export interface PayRouteDeps {
   sessions: SessionStore;
   clients: WeChatClients;
   clock: Clock;
+  /** Counts each notification by outcome: "moved", "unchanged", or the code it was refused with. */
+  onNotification?(appid: string, kind: 'transaction' | 'refund', outcome: string): void;
   /** PUBLIC_BASE_URL: where WeChat Pay reaches this gateway. */
   publicBaseUrl?: string;
 }
@@ -89,7 +92,7 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
     const { sync } = parseQuery(ctx, syncQuery);
     const no = outTradeNo(ctx);
     const { appid, account } = await payContext(d, ctx, false);
-    ctx.body = orderView(sync === 'true' ? await d.orders.sync(appid, account, no) : await d.orders.get(appid, no));
+    ctx.body = orderView(sync === 'true' ? await d.orders.sync(appid, account, no, hasWebhook(ctx)) : await d.orders.get(appid, no));
   });
 
   router.post('/:appid/pay/orders/:outTradeNo/close', key, jsonInput(1024), async (ctx) => {
@@ -128,24 +131,29 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
     ctx.body = { tradeManaged: await isTradeManaged(d.clients.for(tenantOf(ctx)), tenantOf(ctx).appid) };
   });
 
-  router.post('/:appid/pay/notify', wechatPayAnswers(), async (ctx) => {
+  router.post('/:appid/pay/notify', wechatPayAnswers(d, 'transaction'), async (ctx) => {
     const { appid, account, body } = await notificationInput(d, ctx);
     const n = await openNotification(d.platformKeys, account, ctx.headers, body, 'transaction');
-    const moved = await d.orders.applyTransaction(appid, account, n.resource as PayTransaction);
+    const moved = await d.orders.applyTransaction(appid, account, n.resource as PayTransaction, hasWebhook(ctx));
     ctx.state.log.info({ notificationId: n.id, eventType: n.eventType, moved }, 'pay notification');
+    d.onNotification?.(appid, 'transaction', moved ? 'moved' : 'unchanged');
     ctx.status = 204;
   });
 
-  router.post('/:appid/pay/refund-notify', wechatPayAnswers(), async (ctx) => {
+  router.post('/:appid/pay/refund-notify', wechatPayAnswers(d, 'refund'), async (ctx) => {
     const { appid, account, body } = await notificationInput(d, ctx);
     const n = await openNotification(d.platformKeys, account, ctx.headers, body, 'refund');
-    const moved = await d.orders.applyRefund(appid, account, n.resource as PayRefundNotice);
+    const moved = await d.orders.applyRefund(appid, account, n.resource as PayRefundNotice, hasWebhook(ctx));
     ctx.state.log.info({ notificationId: n.id, eventType: n.eventType, moved }, 'refund notification');
+    d.onNotification?.(appid, 'refund', moved ? 'moved' : 'unchanged');
     ctx.status = 204;
   });
 
   return router;
 }
+
+/** Events are queued only for tenants with a webhook (as pushes are): a queue nobody reads would only fill dead letters. */
+const hasWebhook = (ctx: GatewayContext) => webhookSection.of(tenantOf(ctx)).webhook !== undefined;
 
 /** The tenant's merchant, and where WeChat Pay must send its notifications. */
 async function payContext(d: PayRouteDeps, ctx: GatewayContext, needUrls: boolean): Promise<{ appid: string; account: MerchantAccount; urls: NotifyUrls }> {
@@ -171,12 +179,13 @@ async function notificationInput(d: PayRouteDeps, ctx: GatewayContext): Promise<
  * WeChat Pay reads `{"code":"FAIL","message"}` on a failed notification (and retries it); the
  * gateway's own code is kept beside it. Logged like every other refusal, without the body.
  */
-function wechatPayAnswers(): GatewayMiddleware {
+function wechatPayAnswers(d: PayRouteDeps, kind: 'transaction' | 'refund'): GatewayMiddleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
       const e = toAppError(err);
+      d.onNotification?.(tenantOf(ctx).appid, kind, e.code);
       if (e.status === 500) ctx.state.log.error({ err }, 'pay notification failed');
       else if (e.status > 500) ctx.state.log.warn({ code: e.code, err: (err as Error).message }, 'pay notification not accepted');
       else ctx.state.log.warn({ code: e.code, ...(e.logDetails ?? {}) }, 'pay notification refused');

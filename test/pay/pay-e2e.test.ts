@@ -165,6 +165,9 @@ describe('WeChat Pay (gateway processes + sandbox)', function () {
       expect(g.output()).to.not.include(M1.privateKeyPem.split('\n')[1] as string);
     }
     expect(h.fleet[0]?.output()).to.match(/"reason":"stale"/);
+    const metrics = await request(`${h.url()}/metrics`, { timeoutMs: 5000 });
+    expect(metrics.text).to.match(new RegExp(`wxgate_pay_notifications_total\\{appid="${A.appid}",kind="transaction",outcome="PAY_NOTIFY_UNVERIFIED"\\} [1-9]`));
+    expect(metrics.text).to.match(new RegExp(`wxgate_pay_notifications_total\\{appid="${A.appid}",kind="transaction",outcome="moved"\\} [1-9]`));
   });
 
   it('one merchant serves two mini programs: each notification lands on its own URL, and never on the other', async () => {
@@ -339,6 +342,8 @@ describe('WeChat Pay (gateway processes + sandbox)', function () {
       const n = await h.sandbox.pay.payOrder(M3.mchid, nos[0] as string);
       expect(n.attempts[0]?.status).to.equal(204);
       expect((await get(D, `/orders/${nos[0] as string}`)).json.state).to.equal('SUCCESS');
+      // D has no webhook: nothing is queued for it (a queue nobody reads would only fill dead letters).
+      expect(await h.redis.exists(`wxgate:wh:${D.appid}`, `wxgate:wh-dead:${D.appid}`)).to.equal(0);
     });
 
     it('a merchant migrating to public-key mode is verified by whichever key the serial names', async () => {
