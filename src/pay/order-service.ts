@@ -170,6 +170,7 @@ export class OrderService {
     if (order.mchid !== tx.mchid) throw mismatch('the order belongs to another merchant');
     if (tx.amount?.total !== order.amount.total || (tx.amount.currency !== undefined && tx.amount.currency !== order.amount.currency)) throw mismatch('amount differs from the stored order');
     if (!isTradeState(tx.trade_state)) throw mismatch('unknown trade_state');
+    optionalStrings(tx, ['transaction_id', 'success_time']);
     const state = tx.trade_state;
     const moved =
       state === order.state
@@ -247,6 +248,7 @@ export class OrderService {
     if (!refund || refund.outTradeNo !== n.out_trade_no) throw mismatch('no such refund of this mini program');
     if (n.amount?.refund !== refund.amount.refund || n.amount.total !== refund.amount.total) throw mismatch('amount differs from the stored refund');
     if (!isRefundStatus(n.refund_status) || n.refund_status === 'PROCESSING') throw mismatch('unknown refund_status');
+    optionalStrings(n, ['refund_id', 'success_time', 'user_received_account']);
     const status = n.refund_status;
     const moved = await this.store.moveRefund(appid, n.out_refund_no, status, {
       ...(n.refund_id ? { refundId: n.refund_id } : {}),
@@ -280,4 +282,12 @@ export interface PayRefundNotice {
 const FORWARDED_TRADE_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'CLOSED', 'PAYERROR', 'REVOKED', 'REFUND']);
 
 const mismatch = (why: string) => new AppError(400, 'PAY_NOTIFY_MISMATCH', why);
+
+/** Fields that are stored must be what WeChat Pay documents (text): anything else is not its message, and is never stored. */
+function optionalStrings<T extends object>(o: T, fields: readonly (keyof T & string)[]): void {
+  for (const f of fields) {
+    const v = o[f];
+    if (v !== undefined && (typeof v !== 'string' || v.length > 256)) throw new AppError(400, 'PAY_NOTIFY_MALFORMED', `${f}: expected text`);
+  }
+}
 const mismatchAnswer = () => new AppError(502, 'PAY_RESPONSE_UNVERIFIED', "WeChat Pay's refund answer is for another order");

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { GatewayContext, GatewayMiddleware, GatewayState } from '../http/context';
-import { jsonInput, parseBody, parseQuery, validate } from '../http/http-input';
+import { jsonInput, parseBody, parseQuery } from '../http/http-input';
 import { readRawBody } from '../http/raw-body';
 import { toAppError } from '../http/error-handler';
 import { AppError } from '../kernel/errors';
@@ -15,7 +15,7 @@ import type { WeChatClients } from '../wechat/wechat-clients';
 import type { MerchantAccount, MerchantDirectory } from '../merchants/merchant-directory';
 import { paySection } from './pay-section';
 import { webhookSection } from '../delivery/webhook-section';
-import { createOrderBody, OUT_REFUND_NO, OUT_TRADE_NO, refundBody, shippingBody } from './pay-schemas';
+import { closeBody, createOrderBody, OUT_REFUND_NO, OUT_TRADE_NO, refundBody, shippingBody } from './pay-schemas';
 import { orderView, refundView, type NotifyUrls, type OrderService, type PayRefundNotice } from './order-service';
 import type { PlatformKeys } from './platform-keys';
 import { openNotification } from './pay-notify';
@@ -56,7 +56,7 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
   const router = new Router<GatewayState>();
   const key = requireServiceKey(d.keys);
   const userOrKey = sessionOrKey(d.sessions, d.keys);
-  const outTradeNo = (ctx: GatewayContext) => validate(z.string().regex(OUT_TRADE_NO), ctx.params.outTradeNo, 'ORDER_NOT_FOUND', 'outTradeNo');
+  const outTradeNo = (ctx: GatewayContext) => orderNumberIn(ctx.params.outTradeNo, OUT_TRADE_NO, 'outTradeNo');
 
   router.post('/:appid/pay/orders', userOrKey, jsonInput(8 * 1024), async (ctx) => {
     const body = parseBody(ctx, createOrderBody);
@@ -97,6 +97,7 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
 
   router.post('/:appid/pay/orders/:outTradeNo/close', key, jsonInput(1024), async (ctx) => {
     const no = outTradeNo(ctx);
+    parseBody(ctx, closeBody);
     const { appid, account } = await payContext(d, ctx, false);
     ctx.body = orderView(await d.orders.close(appid, account, no));
   });
@@ -112,7 +113,7 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
 
   router.get('/:appid/pay/orders/:outTradeNo/refunds/:outRefundNo', key, async (ctx) => {
     const no = outTradeNo(ctx);
-    const refundNo = validate(z.string().regex(OUT_REFUND_NO), ctx.params.outRefundNo, 'ORDER_NOT_FOUND', 'outRefundNo');
+    const refundNo = orderNumberIn(ctx.params.outRefundNo, OUT_REFUND_NO, 'outRefundNo');
     const { appid } = await payContext(d, ctx, false);
     ctx.body = refundView(await d.orders.getRefund(appid, no, refundNo));
   });
@@ -128,6 +129,7 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
   });
 
   router.get('/:appid/pay/trade-management', key, async (ctx) => {
+    payEnabled(ctx);
     ctx.body = { tradeManaged: await isTradeManaged(d.clients.for(tenantOf(ctx)), tenantOf(ctx).appid) };
   });
 
@@ -155,11 +157,27 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
 /** Events are queued only for tenants with a webhook (as pushes are): a queue nobody reads would only fill dead letters. */
 const hasWebhook = (ctx: GatewayContext) => webhookSection.of(tenantOf(ctx)).webhook !== undefined;
 
-/** The tenant's merchant, and where WeChat Pay must send its notifications. */
-async function payContext(d: PayRouteDeps, ctx: GatewayContext, needUrls: boolean): Promise<{ appid: string; account: MerchantAccount; urls: NotifyUrls }> {
+/**
+ * An outTradeNo or outRefundNo of the path: one that WeChat Pay could never have accepted names no
+ * order, so it is 404 like an unknown one (the value is not echoed: it may be any junk).
+ */
+function orderNumberIn(value: string | undefined, rule: RegExp, name: string): string {
+  if (typeof value !== 'string' || !rule.test(value)) throw new AppError(404, 'ORDER_NOT_FOUND', `${name}: no such order or refund (not a valid ${name})`);
+  return value;
+}
+
+/** The tenant's pay settings; 404 when it takes no payments. */
+function payEnabled(ctx: GatewayContext): { mchid: string } {
   const tenant = tenantOf(ctx);
   const pay = paySection.of(tenant).pay;
   if (!pay) throw new AppError(404, 'PAY_NOT_ENABLED', `mini program ${tenant.appid} does not take payments (no "pay" in its tenant file)`);
+  return pay;
+}
+
+/** The tenant's merchant, and where WeChat Pay must send its notifications. */
+async function payContext(d: PayRouteDeps, ctx: GatewayContext, needUrls: boolean): Promise<{ appid: string; account: MerchantAccount; urls: NotifyUrls }> {
+  const tenant = tenantOf(ctx);
+  const pay = payEnabled(ctx);
   const account = await d.merchants.find(pay.mchid);
   if (!account) throw new AppError(503, 'PAY_NOT_CONFIGURED', `merchant ${pay.mchid} is not applied (npm run tenants -- merchants apply)`, { headers: { 'Retry-After': '60' } });
   if (needUrls && !d.publicBaseUrl)

@@ -27,6 +27,9 @@ export const createOrderBody = z
   })
   .strict();
 
+/** Closing takes no parameters: a body, if sent, must be empty (`{}`). */
+export const closeBody = z.object({}).strict();
+
 export const refundBody = z
   .object({
     outRefundNo: z.string().regex(OUT_REFUND_NO, 'expected 1 to 64 of 0-9 A-Z a-z _ - | * @'),

@@ -20,7 +20,7 @@ export async function loadMerchantDefinitions(files: string[], io: Output, opts:
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      problems.push(`${file}: cannot read JSON: ${(err as Error).message}`);
+      problems.push(`${file}: cannot read JSON: ${readProblem(err)}`);
       continue;
     }
     const entries = Array.isArray(raw) ? raw : [raw];
@@ -44,6 +44,16 @@ export async function loadMerchantDefinitions(files: string[], io: Output, opts:
     throw new CliError('nothing was written');
   }
   return defs;
+}
+
+/**
+ * Why a merchant file could not be read. JSON.parse's own message quotes the text around the error,
+ * which in a merchant file is often the private key or the APIv3 key: only its position is kept.
+ */
+function readProblem(err: unknown): string {
+  if (!(err instanceof SyntaxError)) return (err as Error).message;
+  const at = /at position (\d+)/.exec(err.message)?.[1];
+  return `not valid JSON${at ? ` (error at character ${at})` : ''}`;
 }
 
 function requireMchid(mchid: string | undefined): string {

@@ -7,6 +7,7 @@ import { createDecipheriv, X509Certificate } from 'node:crypto';
 
 export const PAY_RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM';
 const TAG_BYTES = 16;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface EncryptedResource {
   algorithm: string;
@@ -32,7 +33,9 @@ export function decryptResource(r: EncryptedResource, apiV3Key: string): string 
   if (!isApiV3Key(apiV3Key)) throw new PayResourceError('the APIv3 key is not 32 bytes');
   const nonce = Buffer.from(r.nonce ?? '', 'utf8');
   if (nonce.length === 0 || nonce.length > 64) throw new PayResourceError('nonce malformed');
-  const raw = Buffer.from(r.ciphertext ?? '', 'base64');
+  // Buffer.from skips what is not base64; a ciphertext with junk in it is malformed, not "close enough".
+  if (typeof r.ciphertext !== 'string' || !BASE64.test(r.ciphertext)) throw new PayResourceError('ciphertext is not base64');
+  const raw = Buffer.from(r.ciphertext, 'base64');
   if (raw.length <= TAG_BYTES) throw new PayResourceError('ciphertext too short');
   const decipher = createDecipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'utf8'), nonce);
   decipher.setAAD(Buffer.from(r.associated_data ?? '', 'utf8'));
