@@ -8,8 +8,8 @@
  *      src/protocol/                 WeChat's pure wire protocol (push signatures and cipher)
  *   3  src/tenancy/
  *   3b src/contracts/                the seams features and services plug into (Feature, AccessTokens)
- *   4  services: src/token/, src/wechat/, src/auth/, src/ops/, src/delivery/, src/merchants/
- *   5  features: src/tenant-info/, src/token-service/, src/passthrough/, src/portal/, src/users/, src/miniapp/, src/pay/
+ *   4  services: src/token/, src/wechat/, src/auth/, src/ops/, src/delivery/, src/merchants/, src/platforms/
+ *   5  features: src/tenant-info/, src/token-service/, src/passthrough/, src/portal/, src/users/, src/miniapp/, src/pay/, src/platform/
  *   6  src/admin/
  *   7  src/composition/ and src/main.ts (the composition root)
  *   dev-only: src/sandbox/, src/devstack/ (never imported by production code)
@@ -24,8 +24,8 @@ const L1 = '^src/(infra|cache)/';
 const L2 = '^src/(http|transport|protocol)/';
 const L3 = '^src/tenancy/';
 const CONTRACTS = '^src/contracts/';
-const SERVICES = '^src/(token|wechat|auth|ops|delivery|merchants)/';
-const FEATURES = '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay)/';
+const SERVICES = '^src/(token|wechat|auth|ops|delivery|merchants|platforms)/';
+const FEATURES = '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay|platform)/';
 const ADMIN = '^src/admin/';
 const COMPOSITION = '^src/(composition/|main\\.ts$)';
 const DEV_ONLY = '^src/(sandbox|devstack)/';
@@ -115,9 +115,9 @@ module.exports = {
         'A feature folder may not import another feature folder: features share code only through lower ' +
         'layers, so each can be switched off or moved on its own.',
       severity: 'error',
-      from: { path: '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay)/' },
+      from: { path: '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay|platform)/' },
       to: {
-        path: '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay)/',
+        path: '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay|platform)/',
         pathNot: '^src/$1/',
       },
     },

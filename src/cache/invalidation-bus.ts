@@ -10,8 +10,8 @@ import type { Logger } from '../kernel/log';
 export const INVALIDATION_CHANNEL = redisKeys.invalidationChannel;
 
 export interface InvalidationMessage {
-  /** What to drop: a tenant, a token, a cool-down, a service key that was revoked, or a merchant (whose mchid is in `appid`). */
-  kind: 'tenant' | 'token' | 'cooldown' | 'service-key' | 'merchant';
+  /** What to drop: a tenant, a token, a cool-down, a service key that was revoked, a merchant (its mchid in `appid`) or a platform (its component appid in `appid`). */
+  kind: 'tenant' | 'token' | 'cooldown' | 'service-key' | 'merchant' | 'platform';
   appid: string;
   /** Which token key, which API for a cooldown, or which keyId. */
   ref?: string;

@@ -33,6 +33,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
     announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),
+    announcePlatform: (componentAppid) => publishInvalidation(redis, { kind: 'platform', appid: componentAppid }),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
       await mongo.close();

@@ -9,6 +9,7 @@ import { deliveryFeature } from '../delivery/delivery-feature';
 import { usersFeature } from '../users/users-feature';
 import { miniappFeature } from '../miniapp/miniapp-feature';
 import { payFeature } from '../pay/pay-feature';
+import { platformFeature } from '../platform/platform-feature';
 import type { Services } from './services';
 
 /**
@@ -25,6 +26,7 @@ export const FEATURES: readonly FeatureModule<Services>[] = [
   usersFeature,
   miniappFeature,
   payFeature,
+  platformFeature,
 ];
 
 /** The tenant record as the features above make it up (the gateway and the tenants CLI share it). */

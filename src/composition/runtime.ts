@@ -18,6 +18,7 @@ import { Cooldowns } from '../transport/cooldowns';
 import { TokenManager } from '../token/token-manager';
 import { TenantTokens } from '../token/tenant-tokens';
 import { appSecretSources } from '../token/sources/app-secret-token';
+import { Platforms } from '../platforms/platforms';
 import { WeChatClients } from '../wechat/wechat-clients';
 import { ServiceKeys } from '../auth/service-keys';
 import { SessionStore } from '../auth/session-store';
@@ -91,6 +92,27 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
+  const platforms = new Platforms({
+    mongo,
+    redis,
+    box,
+    bus,
+    clock,
+    log,
+    http,
+    tokens: manager,
+    defaultApiBase: config.WECHAT_API_BASE,
+    sleep,
+    onReauthorizationRequired: (componentAppid, appid) => metrics.reauthorizationRequired.inc({ component: componentAppid, appid }),
+  });
+  await platforms.ensureIndexes();
+  // Mini programs authorized to a third-party platform: their tokens and logins go through it.
+  tokens.register(
+    'authorizer',
+    'authorizer',
+    (t) => platforms.authorizerSource(t),
+    (t) => platforms.authorizerLogin(t),
+  );
   const clients = new WeChatClients({
     http,
     tokens,
@@ -109,12 +131,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     bus,
     box,
     resolver,
+    tenantRepo: tenants,
     keys,
     sessions: new SessionStore(redis, config.SESSION_TTL_S, config.SESSION_MAX_PER_USER),
     tokens,
     tokenManager: manager,
     clients,
     metrics,
+    http,
+    platforms,
   };
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));
@@ -130,6 +155,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes(config.ADMIN_TOKEN, tenants),
+    ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
   const tenantRoutes = features.flatMap((f) => f.routes ?? []);
   const app = buildApp({

@@ -12,6 +12,9 @@ import type { TenantTokens } from '../token/tenant-tokens';
 import type { TokenManager } from '../token/token-manager';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import type { Metrics } from '../ops/metrics';
+import type { Platforms } from '../platforms/platforms';
+import type { TenantRepository } from '../tenancy/tenant-repository';
+import type { WeChatHttp } from '../transport/wechat-http';
 
 /**
  * Everything the composition root builds once per process and may hand to features. A feature
@@ -28,6 +31,8 @@ export interface Services {
   bus: InvalidationBus;
   box: SecretBox;
   resolver: TenantResolver;
+  /** Tenants in MongoDB, for features that create or change tenants (a platform's authorizers). */
+  tenantRepo: TenantRepository;
   keys: ServiceKeys;
   sessions: SessionStore;
   tokens: TenantTokens;
@@ -35,4 +40,8 @@ export interface Services {
   tokenManager: TokenManager;
   clients: WeChatClients;
   metrics: Metrics;
+  /** The HTTP edge to WeChat (keep-alive, timeouts, outbound address policy). */
+  http: WeChatHttp;
+  /** Third-party platforms: definitions, tickets, component APIs, authorizers. */
+  platforms: Platforms;
 }

@@ -5,6 +5,8 @@ import type { TenantSection } from '../tenancy/tenant-section';
 /** A feature once created: its routes under /:appid, and what it must start and stop with the process. */
 export interface Feature {
   routes?: Router<GatewayState>[];
+  /** Routes outside /:appid (e.g. /platform/...): matched before tenant resolution; their first path segment is reserved. */
+  systemRoutes?: Router<GatewayState>[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

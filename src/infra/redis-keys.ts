@@ -21,6 +21,9 @@ export const redisKeys = {
   /** Set for 10 s by a refused token reported to the central endpoint: `fetching`, then `done`. */
   tokenReportWindow: (tokenKey: string) => `${P}:token-report:${tokenKey}`,
 
+  /** A third-party platform's latest component_verify_ticket (sealed copy; MongoDB holds the durable one). */
+  platformTicket: (componentAppid: string) => `${P}:ticket:${componentAppid}`,
+
   /** A user session, by the SHA-256 of its token (the token itself never reaches Redis). */
   session: (tokenHash: string) => `${P}:session:${tokenHash}`,
   /**

@@ -83,6 +83,17 @@ export const ERROR_CATALOGUE = {
   WECHAT_UNEXPECTED_RESPONSE: { status: [502], meaning: 'WeChat answered the wrong kind of body' },
   TOKEN_UNAVAILABLE: { status: [503], meaning: "waiting for another instance's token fetch timed out" },
 
+  // third-party platforms
+  PLATFORM_NOT_FOUND: { status: [404], meaning: 'no such third-party platform (component appid)' },
+  REAUTHORIZATION_REQUIRED: {
+    status: [403],
+    meaning: "the platform's refresh token for this mini program was refused (61023): its admin must authorize the platform again, or run `platforms sync`",
+  },
+  PLATFORM_TICKET_MISSING: { status: [503], meaning: 'no `component_verify_ticket` has arrived for the platform yet (WeChat pushes one every 10 minutes; `Retry-After`)' },
+  PLATFORM_MISCONFIGURED: { status: [502], meaning: "WeChat refused the platform's component appid or secret: fix the platform file and apply it" },
+  PLATFORM_NOT_CONFIGURED: { status: [503], meaning: 'the authorization page needs `PUBLIC_BASE_URL` (where WeChat sends the admin back to)' },
+  AUTHORIZATION_FAILED: { status: [400], meaning: 'the authorization code is unknown, used or expired; start the authorization again' },
+
   // WeChat Pay
   PAY_NOT_ENABLED: { status: [404], meaning: 'the tenant has no `pay` section' },
   PAY_NOT_CONFIGURED: { status: [503], meaning: "the tenant's merchant is not applied, or `PUBLIC_BASE_URL` is not set" },

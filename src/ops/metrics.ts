@@ -20,6 +20,18 @@ export class Metrics {
     labelNames: ['appid', 'kind', 'outcome'],
     registers: [this.registry],
   });
+  readonly reauthorizationRequired = new Counter({
+    name: 'wxgate_platform_reauthorization_required_total',
+    help: "Authorizers whose refresh token WeChat refused (61023): the mini program's admin must authorize again, or run platforms sync",
+    labelNames: ['component', 'appid'],
+    registers: [this.registry],
+  });
+  readonly platformTicketAge = new Gauge({
+    name: 'wxgate_platform_ticket_age_seconds',
+    help: "Age of a third-party platform's latest component_verify_ticket (WeChat pushes one every 10 minutes; alert above 1800)",
+    labelNames: ['component'],
+    registers: [this.registry],
+  });
   readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
   readonly webhookDeliveryErrors = new Counter({
     name: 'wxgate_webhook_delivery_errors_total',

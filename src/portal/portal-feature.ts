@@ -13,7 +13,8 @@ import type { TenantResolver } from '../tenancy/tenant-resolver';
 import { PushReplayGuard } from './push-replay-guard';
 import { PushAcceptor } from './push-acceptor';
 import { BodyReader } from './body-reader';
-import { portalRoutes } from './portal-routes';
+import { platformPortalRoutes, portalRoutes, type PortalOptions } from './portal-routes';
+import type { PlatformKeyring } from '../contracts/platform-keys';
 import { portalSection } from './portal-section';
 
 /** WeChat retries for up to ~15 s; an answered push is remembered far longer, and at least as long as a push is accepted. */
@@ -25,6 +26,7 @@ export interface PortalNeeds {
   clients: WeChatClients;
   clock: Clock;
   log: Logger;
+  platforms: PlatformKeyring;
   config: Pick<Config, 'PORTAL_MAX_BODY_BYTES' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'PORTAL_BODY_TIMEOUT_MS' | 'PORTAL_MAX_PENDING_BODIES' | 'SPOOL_DIR' | 'SPOOL_MAX_BYTES'>;
 }
 
@@ -52,18 +54,20 @@ export const portalFeature: FeatureModule<PortalNeeds> = {
           .catch((err: unknown) => n.log.warn({ appid: a.appid, err: (err as Error).message }, 'customer messages of a spooled push not sent'));
       },
     );
+    const options: PortalOptions = {
+      clock: n.clock,
+      log: n.log,
+      acceptor,
+      replayGuard: new PushReplayGuard(n.redis, c.PORTAL_TIMESTAMP_WINDOW_S),
+      bodies: new BodyReader(c.PORTAL_MAX_BODY_BYTES, c.PORTAL_BODY_TIMEOUT_MS, c.PORTAL_MAX_PENDING_BODIES),
+      clients: n.clients,
+      timestampWindowS: c.PORTAL_TIMESTAMP_WINDOW_S,
+      resolver: n.resolver,
+      platforms: n.platforms,
+    };
     return {
-      routes: [
-        portalRoutes({
-          clock: n.clock,
-          log: n.log,
-          acceptor,
-          replayGuard: new PushReplayGuard(n.redis, c.PORTAL_TIMESTAMP_WINDOW_S),
-          bodies: new BodyReader(c.PORTAL_MAX_BODY_BYTES, c.PORTAL_BODY_TIMEOUT_MS, c.PORTAL_MAX_PENDING_BODIES),
-          clients: n.clients,
-          timestampWindowS: c.PORTAL_TIMESTAMP_WINDOW_S,
-        }),
-      ],
+      routes: [portalRoutes(options)],
+      systemRoutes: [platformPortalRoutes(options)],
       start: () => acceptor.start(),
       stop: () => acceptor.stop(),
     };

@@ -22,6 +22,8 @@ export interface TenantSection<T extends object = object> {
   summary?(value: T): string;
   /** The section's values of a tenant (typed; validated when the tenant was applied). */
   of(tenant: Tenant): T;
+  /** Rules across the whole file (e.g. a field required for one credential kind only): the problems found. */
+  check?(file: Readonly<Record<string, unknown>>): { path: string; message: string }[];
 }
 
 /** Declares a section from its field rules; its value type follows from them. */
@@ -32,6 +34,7 @@ export function defineSection<S extends z.ZodRawShape>(spec: {
   urls?: readonly string[];
   mask(value: z.output<z.ZodObject<S>>): Record<string, unknown>;
   summary?(value: z.output<z.ZodObject<S>>): string;
+  check?(file: Readonly<Record<string, unknown>>): { path: string; message: string }[];
 }): TenantSection<z.output<z.ZodObject<S>>> {
   type T = z.output<z.ZodObject<S>>;
   return {
@@ -41,6 +44,7 @@ export function defineSection<S extends z.ZodRawShape>(spec: {
     urls: spec.urls ?? [],
     mask: spec.mask,
     ...(spec.summary ? { summary: spec.summary } : {}),
+    ...(spec.check ? { check: spec.check } : {}),
     // The section's keys live at the top level of the tenant: reading them costs nothing.
     of: (tenant: Tenant) => tenant as unknown as T,
   };

@@ -10,9 +10,10 @@ import type { TenantDoc } from './tenant-model';
 const coreFields = {
   appid: z.string().regex(APPID_PATTERN, 'expected "wx" followed by 16 lowercase hex digits'),
   name: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
-  credential: z.enum(['appsecret']).default('appsecret'),
-  secret: secretField(z.string().regex(/^[0-9a-fA-F]{32}$/, 'expected the 32-hex-digit AppSecret')),
-  tokenMode: z.enum(['stable', 'classic']).default('stable'),
+  credential: z.enum(['appsecret', 'authorizer']).default('appsecret'),
+  secret: secretField(z.string().regex(/^[0-9a-fA-F]{32}$/, 'expected the 32-hex-digit AppSecret')).optional(),
+  component: z.string().regex(APPID_PATTERN, 'expected the component appid ("wx" followed by 16 lowercase hex digits)').optional(),
+  tokenMode: z.enum(['stable', 'classic', 'authorizer']).optional(),
   apiBase: httpUrl.optional(),
   status: z.enum(['active', 'disabled']).default('active'),
 };
@@ -85,8 +86,18 @@ export class TenantSections {
       const problem = urlProblem(v, { allowPrivateAddresses: opts.allowPrivateUrls === true });
       if (problem) problems.push({ path, message: problem });
     }
+    // Rules across fields run on what was given even when other fields failed, so every missing
+    // field is named in one go; a path the schema already refused is not named twice.
+    const given = r.success ? r.data : typeof input === 'object' && input !== null && !Array.isArray(input) ? { credential: 'appsecret', ...(input as Record<string, unknown>) } : undefined;
+    if (given) {
+      const cross = [...credentialProblems(given), ...this.sections.flatMap((s) => s.check?.(given) ?? [])];
+      for (const c of cross) if (!problems.some((p) => p.path === c.path)) problems.push(c);
+    }
     if (!r.success || problems.length) throw new TenantFileError(source, problems);
-    return this.pick(r.data) as TenantDefinition;
+    const def = this.pick(r.data);
+    // The token follows from the credential: an authorizer's comes from its platform.
+    def.tokenMode ??= def.credential === 'authorizer' ? 'authorizer' : 'stable';
+    return def as TenantDefinition;
   }
 
   /** The stored form: every secret sealed with the appid and its path bound into the ciphertext. */
@@ -119,7 +130,8 @@ export class TenantSections {
       credential: t.credential,
       tokenMode: t.tokenMode,
       apiBase: t.apiBase ?? null,
-      secret: maskSecret(t.secret),
+      ...(t.secret !== undefined ? { secret: maskSecret(t.secret) } : {}),
+      ...(t.component !== undefined ? { component: t.component } : {}),
     };
     for (const s of this.sections) Object.assign(view, s.mask(s.of(t)));
     view.createdAt = t.createdAt.toISOString();
@@ -151,6 +163,22 @@ export class TenantSections {
 }
 
 const sealContext = (appid: string, path: string) => `tenant:${appid}:${path}`;
+
+/** What each credential kind needs: an AppSecret tenant its secret, an authorizer its platform and nothing else. */
+function credentialProblems(d: Record<string, unknown>): { path: string; message: string }[] {
+  if (d.credential === 'authorizer') {
+    return [
+      ...(d.component === undefined ? [{ path: 'component', message: 'required for credential "authorizer" (the platform\'s component appid)' }] : []),
+      ...(d.secret !== undefined ? [{ path: 'secret', message: 'an authorizer has no AppSecret; remove it' }] : []),
+      ...(d.tokenMode !== undefined && d.tokenMode !== 'authorizer' ? [{ path: 'tokenMode', message: 'an authorizer\'s token comes from its platform: "authorizer"' }] : []),
+    ];
+  }
+  return [
+    ...(d.secret === undefined ? [{ path: 'secret', message: 'required' }] : []),
+    ...(d.component !== undefined ? [{ path: 'component', message: 'only for credential "authorizer"' }] : []),
+    ...(d.tokenMode === 'authorizer' ? [{ path: 'tokenMode', message: 'only for credential "authorizer"; expected "stable" or "classic"' }] : []),
+  ];
+}
 
 function getPath(o: Record<string, unknown>, path: string): unknown {
   let cur: unknown = o;

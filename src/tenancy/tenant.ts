@@ -1,7 +1,11 @@
-export type TokenMode = 'stable' | 'classic';
+/** Where the tenant's access token comes from: its AppSecret (stable or classic API), or a third-party platform's authorization. */
+export type TokenMode = 'stable' | 'classic' | 'authorizer';
 export type TenantStatus = 'active' | 'disabled';
-/** How the gateway authenticates as the mini program: today with its own AppSecret. */
-export type CredentialKind = 'appsecret';
+/**
+ * How the gateway authenticates as the mini program: with its own AppSecret, or as an authorizer
+ * of a third-party platform (the mini program authorized the platform; there is no AppSecret).
+ */
+export type CredentialKind = 'appsecret' | 'authorizer';
 
 /** What every tenant has, whatever features it uses. */
 export interface CoreTenant {
@@ -9,8 +13,10 @@ export interface CoreTenant {
   name: string;
   status: TenantStatus;
   credential: CredentialKind;
-  /** AppSecret (credential "appsecret"). */
-  secret: string;
+  /** AppSecret (credential "appsecret" only). */
+  secret?: string;
+  /** The component appid of the third-party platform the mini program authorized (credential "authorizer" only). */
+  component?: string;
   /** Tenant override of WECHAT_API_BASE. */
   apiBase?: string;
   tokenMode: TokenMode;

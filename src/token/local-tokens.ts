@@ -35,9 +35,10 @@ export class LocalTokens {
     this.errors.delete(key);
   }
 
-  /** Another instance announced a new token: re-read L2 on the next call. */
+  /** Another instance (or the CLI) announced a new token or credential: re-read L2 on the next call, and forget a remembered failure. */
   drop(key: string): void {
     this.l1.del(key);
+    this.errors.delete(key);
   }
 
   /** WeChat refused `failedToken`: no copy of it is served again. */

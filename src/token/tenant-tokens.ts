@@ -3,9 +3,18 @@ import type { Tenant } from '../tenancy/tenant';
 import type { AccessTokenSource } from './access-token-source';
 import type { TokenManager } from './token-manager';
 import type { TokenRecord } from './token-record';
+import { CODE2SESSION_API, type LoginCredentials } from '../contracts/access-tokens';
 
 /** Makes the token source of a tenant whose token mode it serves. */
 export type TenantSourceFactory = (tenant: Tenant) => AccessTokenSource;
+/** How tenants of one credential kind exchange wx.login codes. */
+export type LoginCredentialsFactory = (tenant: Tenant) => Promise<LoginCredentials>;
+
+/** An AppSecret tenant logs users in with its own appid and secret. */
+const appSecretLogin: LoginCredentialsFactory = async (t) => {
+  if (t.secret === undefined) throw new AppError(500, 'INTERNAL', `tenant ${t.appid} has credential "appsecret" but no secret`);
+  return { api: CODE2SESSION_API, query: { appid: t.appid, secret: t.secret } };
+};
 
 /**
  * A tenant's access token: picks the tenant's source by its token mode ("stable", "classic", and
@@ -14,11 +23,31 @@ export type TenantSourceFactory = (tenant: Tenant) => AccessTokenSource;
  */
 export class TenantTokens {
   private readonly sources = new WeakMap<Tenant, AccessTokenSource>();
+  private readonly factories: Record<string, TenantSourceFactory>;
+  private readonly logins: Record<string, LoginCredentialsFactory> = { appsecret: appSecretLogin };
 
   constructor(
     private readonly manager: TokenManager,
-    private readonly factories: Readonly<Record<string, TenantSourceFactory>>,
-  ) {}
+    factories: Readonly<Record<string, TenantSourceFactory>>,
+  ) {
+    this.factories = { ...factories };
+  }
+
+  /**
+   * A feature adds a credential kind: the token source of its token mode, and how its tenants
+   * exchange login codes (e.g. third-party platform authorizers).
+   */
+  register(tokenMode: string, credential: string, source: TenantSourceFactory, login: LoginCredentialsFactory): void {
+    if (this.factories[tokenMode] || this.logins[credential]) throw new Error(`token mode ${tokenMode} or credential ${credential} is registered already`);
+    this.factories[tokenMode] = source;
+    this.logins[credential] = login;
+  }
+
+  loginCredentials(tenant: Tenant): Promise<LoginCredentials> {
+    const make = this.logins[tenant.credential];
+    if (!make) throw new AppError(500, 'INTERNAL', `no login for credential ${tenant.credential}`);
+    return make(tenant);
+  }
 
   sourceFor(tenant: Tenant): AccessTokenSource {
     let s = this.sources.get(tenant);

@@ -25,7 +25,7 @@ const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 // ---------------------------------------------------------------------------------------------
 // login
 
-export const CODE2SESSION_API = '/sns/jscode2session';
+export { CODE2SESSION_API } from '../contracts/access-tokens';
 
 export interface Code2SessionResult {
   openid: string;
@@ -34,16 +34,17 @@ export interface Code2SessionResult {
   unionid?: string;
 }
 
-/** Exchanges a wx.login code (no access token: appid + secret). Login errcodes map via LOGIN_ERRORS. */
+/**
+ * Exchanges a wx.login code: with appid + secret for an AppSecret tenant, with the component token
+ * for a platform's authorizer (the credential kind decides; see AccessTokens.loginCredentials).
+ * Login errcodes map via LOGIN_ERRORS.
+ */
 export async function code2Session(client: WeChatClient, jsCode: string): Promise<Code2SessionResult> {
-  const data = await mapErrors(LOGIN_ERRORS, () =>
-    client.jsonWithoutToken(CODE2SESSION_API, {
-      query: { appid: client.tenant.appid, secret: client.tenant.secret, js_code: jsCode, grant_type: 'authorization_code' },
-    }),
-  );
+  const { api, query } = await client.loginCredentials();
+  const data = await mapErrors(LOGIN_ERRORS, () => client.jsonWithoutToken(api, { query: { ...query, js_code: jsCode, grant_type: 'authorization_code' } }));
   const { openid, session_key: sessionKey, unionid } = data;
-  if (!str(openid) || openid.length > 128) throw unexpected(CODE2SESSION_API, 'a valid openid');
-  if (!str(sessionKey) || Buffer.from(sessionKey, 'base64').length !== 16) throw unexpected(CODE2SESSION_API, 'a valid session key');
+  if (!str(openid) || openid.length > 128) throw unexpected(api, 'a valid openid');
+  if (!str(sessionKey) || Buffer.from(sessionKey, 'base64').length !== 16) throw unexpected(api, 'a valid session key');
   return str(unionid) ? { openid, sessionKey, unionid } : { openid, sessionKey };
 }
 

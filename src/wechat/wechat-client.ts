@@ -1,7 +1,7 @@
 import type { Method } from 'axios';
 import { AppError } from '../kernel/errors';
 import type { Tenant } from '../tenancy/tenant';
-import type { AccessTokens } from '../contracts/access-tokens';
+import type { AccessTokens, LoginCredentials } from '../contracts/access-tokens';
 import { WeChatTransportError, assertOk, type WeChatHttp, type WeChatResponse } from '../transport/wechat-http';
 import { ERR_BUSY, ERR_DAILY_QUOTA, ERR_RATE_LIMITED, TOKEN_DEAD } from '../transport/errcodes';
 import { MAX_BUSY_RETRIES, answeredBusy, busyBackoffMs, retryWhileBusy } from '../transport/busy-retry';
@@ -62,6 +62,11 @@ export class WeChatClient {
       throw new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} with JSON instead of binary data`);
     }
     return res;
+  }
+
+  /** The API and credential fields this tenant's wx.login codes are exchanged with. */
+  loginCredentials(): Promise<LoginCredentials> {
+    return this.d.tokens.loginCredentials(this.tenant);
   }
 
   /** A call without an access token (jscode2session); same -1 handling, errcode throws. */

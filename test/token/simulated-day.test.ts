@@ -40,7 +40,7 @@ describe('token refresh through a simulated day', function () {
   for (const mode of ['stable', 'classic'] as const) {
     it(`${mode}: at most one token call per token lifetime, and no request fails`, async () => {
       const tenant = asTenant(sbx.url, mode);
-      sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
+      sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret as string });
       const api = mode === 'stable' ? '/cgi-bin/stable_token' : '/cgi-bin/token';
       const stepS = 30;
       let failures = 0;
@@ -72,7 +72,7 @@ describe('token refresh through a simulated day', function () {
 
   it('WeChat down while the token is still valid: the valid token keeps being served, renewal retries', async () => {
     const tenant = asTenant(sbx.url, 'stable');
-    sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
+    sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret as string });
     const first = await a.tokens.get(tenant);
     clock.advance(6950 * 1000); // inside the renewal window, 250 s before the hard expiry
     sandbox.injectFault({ endpoint: '/cgi-bin/stable_token', errcode: -1, times: 100 });
@@ -95,7 +95,7 @@ describe('token refresh through a simulated day', function () {
 
   it('callers never receive a token past its hard expiry', async () => {
     const tenant = asTenant(sbx.url, 'classic');
-    sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret });
+    sandbox.registerApp({ appid: tenant.appid, secret: tenant.secret as string });
     const first = await a.tokens.get(tenant);
     sandbox.injectFault({ endpoint: '/cgi-bin/token', errcode: -1, times: 1000 });
     clock.advance((7200 - 59) * 1000);

@@ -21,6 +21,8 @@ export interface CliContext extends Output {
   announceKeyRevocation(appid: string, keyId: string): Promise<void>;
   /** Drops every gateway's cached copy of a merchant. */
   announceMerchant(mchid: string): Promise<void>;
+  /** Drops every gateway's cached copy of a platform. */
+  announcePlatform(componentAppid: string): Promise<void>;
   close(): Promise<void>;
 }
 

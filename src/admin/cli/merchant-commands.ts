@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { MerchantDefinitionError, maskMerchant, MCHID, parseMerchantDefinition, type Merchant } from '../../merchants/merchant';
 import { MerchantRepository } from '../../merchants/merchant-repository';
 import type { CliContext, Output } from './cli-context';
-import { CliError } from './tenant-commands';
+import { CliError, readProblem } from './tenant-commands';
 
 export const MERCHANTS_HELP = `WeChat Pay merchants (definitions in JSON files; see README "Merchant file"):
   merchants apply <file.json>...       validate every file, then create or update each merchant (idempotent)
@@ -50,12 +50,6 @@ export async function loadMerchantDefinitions(files: string[], io: Output, opts:
  * Why a merchant file could not be read. JSON.parse's own message quotes the text around the error,
  * which in a merchant file is often the private key or the APIv3 key: only its position is kept.
  */
-function readProblem(err: unknown): string {
-  if (!(err instanceof SyntaxError)) return (err as Error).message;
-  const at = /at position (\d+)/.exec(err.message)?.[1];
-  return `not valid JSON${at ? ` (error at character ${at})` : ''}`;
-}
-
 function requireMchid(mchid: string | undefined): string {
   if (!mchid) throw new CliError('missing <mchid>', 2);
   if (!MCHID.test(mchid)) throw new CliError(`invalid mchid ${JSON.stringify(mchid)}: expected 6 to 16 digits`);

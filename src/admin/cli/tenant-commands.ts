@@ -12,6 +12,16 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * Why a definition file could not be read. A JSON syntax error's own message quotes the text around
+ * the error, which may be a secret: only its position is told.
+ */
+export function readProblem(err: unknown): string {
+  if (!(err instanceof SyntaxError)) return (err as Error).message;
+  const at = /at position (\d+)/.exec(err.message)?.[1];
+  return `not valid JSON${at ? ` (error at character ${at})` : ''}`;
+}
+
 export function requireAppid(appid: string | undefined): string {
   if (!appid) throw new CliError('missing <appid>', 2);
   if (!APPID_PATTERN.test(appid)) throw new CliError(`invalid appid ${JSON.stringify(appid)}: expected "wx" followed by 16 lowercase hex digits`);
@@ -28,7 +38,7 @@ export async function loadDefinitions(files: string[], io: Output, sections: Ten
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      problems.push(`${file}: cannot read JSON: ${(err as Error).message}`);
+      problems.push(`${file}: cannot read JSON: ${readProblem(err)}`);
       continue;
     }
     const entries = Array.isArray(raw) ? raw : [raw];

@@ -5,6 +5,7 @@ import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, re
 import { keysCommand } from './key-commands';
 import { webhookCommand } from './webhook-commands';
 import { loadMerchantDefinitions, MERCHANTS_HELP, merchantsCommand } from './merchant-commands';
+import { loadPlatformDefinitions, PLATFORMS_HELP, platformsCommand } from './platform-commands';
 
 export const TENANTS_HELP = `Usage: npm run tenants -- <command> [args]
 
@@ -28,7 +29,9 @@ Webhook deliveries (forwarding of push messages to the tenant's backend):
 
 ${MERCHANTS_HELP}
 
-Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS (as for the gateway).
+${PLATFORMS_HELP}
+
+Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS, WECHAT_API_BASE (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
 
@@ -45,6 +48,7 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     const allowPrivateUrls = loadConfigSubset(env, ['ALLOW_PRIVATE_URLS']).ALLOW_PRIVATE_URLS;
     const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections, { allowPrivateUrls }) : undefined;
     const merchantDefs = command === 'merchants' && rest[0] === 'apply' ? await loadMerchantDefinitions(rest.slice(1), io, { allowPrivateUrls }) : undefined;
+    const platformDefs = command === 'platforms' && rest[0] === 'apply' ? await loadPlatformDefinitions(rest.slice(1), io, { allowPrivateUrls }) : undefined;
     ctx = await root.open(env, io);
     switch (command) {
       case 'apply':
@@ -73,6 +77,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
         break;
       case 'merchants':
         await merchantsCommand(ctx, rest, merchantDefs);
+        break;
+      case 'platforms':
+        await platformsCommand(ctx, rest, platformDefs, { wechatApiBase: loadConfigSubset(env, ['WECHAT_API_BASE']).WECHAT_API_BASE, allowPrivateUrls });
         break;
       default:
         throw new CliError(`unknown command ${JSON.stringify(command)}; see --help`, 2);

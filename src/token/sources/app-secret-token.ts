@@ -111,10 +111,16 @@ function explain(cooldowns: Cooldowns, appid: string, api: string, err: WeChatAp
   });
 }
 
+/** A tenant as an AppSecret credential; a tenant without a secret cannot have an AppSecret token mode. */
+export function appCredentialOf(t: { appid: string; secret?: string; apiBase?: string }): AppCredential {
+  if (t.secret === undefined) throw new AppError(500, 'INTERNAL', `tenant ${t.appid} has an AppSecret token mode but no secret`);
+  return { appid: t.appid, secret: t.secret, ...(t.apiBase !== undefined ? { apiBase: t.apiBase } : {}) };
+}
+
 /** The two AppSecret token modes, by the tenant's `tokenMode`. */
-export function appSecretSources(deps: AppSecretSourceDeps): Record<'stable' | 'classic', (app: AppCredential) => AccessTokenSource> {
+export function appSecretSources(deps: AppSecretSourceDeps): Record<'stable' | 'classic', (t: { appid: string; secret?: string; apiBase?: string }) => AccessTokenSource> {
   return {
-    stable: (app) => stableTokenSource(deps, app),
-    classic: (app) => classicTokenSource(deps, app),
+    stable: (t) => stableTokenSource(deps, appCredentialOf(t)),
+    classic: (t) => classicTokenSource(deps, appCredentialOf(t)),
   };
 }

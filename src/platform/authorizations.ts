@@ -1,0 +1,89 @@
+import { AppError, WeChatApiError } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
+import type { Logger } from '../kernel/log';
+import type { Redis } from '../infra/redis';
+import { publishInvalidation } from '../cache/invalidation-bus';
+import type { TenantRepository } from '../tenancy/tenant-repository';
+import { announceTenantChange } from '../tenancy/tenant-resolver';
+import type { Platform } from '../platforms/platform';
+import type { Platforms } from '../platforms/platforms';
+import { AUTH_CODE_REFUSED } from '../platforms/component-api';
+
+export interface AuthorizationDeps {
+  platforms: Platforms;
+  tenants: TenantRepository;
+  redis: Redis;
+  clock: Clock;
+  log: Logger;
+  allowPrivateUrls: boolean;
+}
+
+/**
+ * What happens when a mini program authorizes a platform (the callback, or the `authorized` /
+ * `updateauthorized` event, whichever comes first): the code is exchanged, the refresh token is
+ * stored durably (MongoDB, sealed) before anything else, then the tenant is created or updated as
+ * an authorizer of the platform (no AppSecret) and every gateway is told.
+ */
+export class Authorizations {
+  constructor(private readonly d: AuthorizationDeps) {}
+
+  async exchange(platform: Platform, authorizationCode: string): Promise<{ appid: string; created: boolean }> {
+    let info;
+    try {
+      info = await this.d.platforms.api.queryAuth(platform, authorizationCode);
+    } catch (err) {
+      if (err instanceof WeChatApiError && AUTH_CODE_REFUSED.has(err.errcode)) {
+        throw new AppError(400, 'AUTHORIZATION_FAILED', 'the authorization code is unknown, used or expired; start the authorization again', { details: { errcode: err.errcode } });
+      }
+      throw err;
+    }
+    const appid = info.authorizerAppid;
+    await this.d.platforms.store.authorize(platform.componentAppid, appid, info.refreshToken, info.funcInfo, new Date(this.d.clock.now()));
+    const created = await this.upsertTenant(platform, appid);
+    this.d.log.info({ audit: true, componentAppid: platform.componentAppid, appid, created }, 'mini program authorized the platform');
+    return { appid, created };
+  }
+
+  /** `unauthorized`: the authorizer is marked and the tenant disabled, unless a newer authorization happened since the event. */
+  async revoke(platform: Platform, appid: string, eventTimeS: number): Promise<void> {
+    const rows = await this.d.platforms.store.listAuthorizers(platform.componentAppid);
+    const row = rows.find((r) => r.appid === appid);
+    if (!row) return;
+    if (row.authorizedAt.getTime() > eventTimeS * 1000) return;
+    await this.d.platforms.store.setStatus(platform.componentAppid, appid, 'unauthorized');
+    const tenant = await this.d.tenants.find(appid);
+    if (tenant && tenant.credential === 'authorizer' && tenant.component === platform.componentAppid) {
+      await this.d.tenants.setStatus(appid, 'disabled');
+      await this.announce(appid);
+    }
+    this.d.log.warn({ audit: true, componentAppid: platform.componentAppid, appid }, 'mini program revoked its authorization: tenant disabled');
+  }
+
+  private async upsertTenant(platform: Platform, appid: string): Promise<boolean> {
+    const repo = this.d.tenants;
+    const existing = await repo.find(appid);
+    // An existing tenant keeps what the operator configured (webhook, rules, pay, ...); only how the
+    // gateway authenticates as it changes.
+    const file: Record<string, unknown> = {};
+    if (existing) for (const k of repo.sections.fieldNames) if (existing[k] !== undefined) file[k] = existing[k];
+    delete file.secret;
+    delete file.apiBase;
+    Object.assign(file, {
+      appid,
+      name: existing?.name ?? `Mini program ${appid}`,
+      credential: 'authorizer',
+      component: platform.componentAppid,
+      tokenMode: 'authorizer',
+      status: 'active',
+      ...(platform.apiBase ? { apiBase: platform.apiBase } : {}),
+    });
+    const def = repo.sections.parse(file, `authorization of ${appid}`, { allowPrivateUrls: this.d.allowPrivateUrls });
+    const outcome = await repo.upsert(def);
+    if (outcome !== 'unchanged') await this.announce(appid);
+    return outcome === 'created';
+  }
+
+  private announce(appid: string): Promise<void> {
+    return announceTenantChange(this.d.redis, (a) => publishInvalidation(this.d.redis, { kind: 'tenant', appid: a }), appid);
+  }
+}

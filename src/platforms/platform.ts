@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { httpUrl, maskSecret, secretField } from '../tenancy/tenant-fields';
+import { APPID_PATTERN } from '../tenancy/tenant';
+import { urlProblem } from '../transport/address-policy';
+
+/**
+ * A WeChat Open Platform third-party platform ("component"): SaaS vendors host mini programs that
+ * authorized it, with no AppSecret of theirs. Its secret, push Token and EncodingAESKey are sealed.
+ */
+export interface Platform {
+  componentAppid: string;
+  name: string;
+  /** component_appsecret. Secret. */
+  secret: string;
+  /** Message-verification Token of the platform (events and authorized mini programs' pushes). Secret. */
+  token: string;
+  /** Message-encryption key (43 characters). Secret. */
+  aesKey: string;
+  /** WeChat API base for the component APIs and its authorizers (default WECHAT_API_BASE; also the authorization page's host). */
+  apiBase?: string;
+}
+
+const platformSchema = z
+  .object({
+    componentAppid: z.string().regex(APPID_PATTERN, 'expected the component appid ("wx" followed by 16 lowercase hex digits)'),
+    name: z.string().trim().min(1).max(100),
+    secret: secretField(z.string().regex(/^[0-9a-fA-F]{32}$/, 'expected the 32-hex-digit component AppSecret')),
+    token: secretField(z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'expected 3 to 32 letters or digits (message-verification Token)')),
+    aesKey: secretField(z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character message-encryption key')),
+    apiBase: httpUrl.optional(),
+  })
+  .strict();
+
+export class PlatformDefinitionError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: ${problems.join('; ')}`);
+    this.name = 'PlatformDefinitionError';
+  }
+}
+
+/** Validates a platform file's content; `env:NAME` secrets are read now. Messages never echo values. */
+export function parsePlatformDefinition(input: unknown, source: string, opts: { allowPrivateUrls?: boolean } = {}): Platform {
+  const r = platformSchema.safeParse(input);
+  if (!r.success)
+    throw new PlatformDefinitionError(
+      source,
+      r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`),
+    );
+  const p = r.data;
+  if (p.apiBase !== undefined) {
+    const problem = urlProblem(p.apiBase, { allowPrivateAddresses: opts.allowPrivateUrls === true });
+    if (problem) throw new PlatformDefinitionError(source, [`apiBase: ${problem}`]);
+  }
+  return { componentAppid: p.componentAppid, name: p.name, secret: p.secret, token: p.token, aesKey: p.aesKey, ...(p.apiBase ? { apiBase: p.apiBase.replace(/\/+$/, '') } : {}) };
+}
+
+export function maskPlatform(p: Platform): Record<string, unknown> {
+  return { componentAppid: p.componentAppid, name: p.name, secret: maskSecret(p.secret), token: maskSecret(p.token), aesKey: maskSecret(p.aesKey), apiBase: p.apiBase ?? null };
+}
+
+export function samePlatform(a: Platform, b: Platform): boolean {
+  return (['componentAppid', 'name', 'secret', 'token', 'aesKey', 'apiBase'] as const).every((k) => a[k] === b[k]);
+}
