@@ -7,6 +7,7 @@ import { ManualClock } from '../kernel/clock';
 import { guarded, parse } from './admin-input';
 import { AdminError, type SbxContext } from './http';
 import { payAdminRoutes } from './pay/pay-admin-routes';
+import { platformAdminRoutes } from './platform/platform-admin-routes';
 import { newRouter, type SbxRouter } from './router';
 import type { Sandbox } from './types';
 
@@ -45,7 +46,8 @@ function knownApp(ctx: SbxContext, appids: () => string[]): string {
   return appid;
 }
 
-export function adminRoutes(sb: Sandbox, appids: () => string[]): SbxRouter {
+/** `isKnown`: appids login codes, phone codes and token revocation accept (registered apps and platform authorizers). */
+export function adminRoutes(sb: Sandbox, appids: () => string[], isKnown: (appid: string) => boolean = (a) => appids().includes(a)): SbxRouter {
   const r = newRouter('/__sandbox');
 
   r.get('/health', (ctx) => {
@@ -96,14 +98,15 @@ export function adminRoutes(sb: Sandbox, appids: () => string[]): SbxRouter {
     ctx.body = { access_token: sb.rotateToken(appid) };
   });
   r.post('/tokens/:appid/revoke', (ctx) => {
-    const appid = knownApp(ctx, appids);
+    const appid = String(ctx.params.appid);
+    if (!isKnown(appid)) throw new AdminError(404, `unknown appid ${appid}`);
     sb.revokeToken(appid);
     ctx.body = { ok: true };
   });
 
   r.post('/login-codes', (ctx) => {
     const { appid, ...opts } = parse(loginCodeSchema, ctx);
-    if (!appids().includes(appid)) throw new AdminError(404, `unknown appid ${appid}`);
+    if (!isKnown(appid)) throw new AdminError(404, `unknown appid ${appid}`);
     ctx.status = 201;
     ctx.body = { code: sb.issueLoginCode(appid, opts) };
   });
@@ -115,7 +118,7 @@ export function adminRoutes(sb: Sandbox, appids: () => string[]): SbxRouter {
 
   r.post('/phone-codes', (ctx) => {
     const { appid, phone, countryCode } = parse(phoneCodeSchema, ctx);
-    if (!appids().includes(appid)) throw new AdminError(404, `unknown appid ${appid}`);
+    if (!isKnown(appid)) throw new AdminError(404, `unknown appid ${appid}`);
     ctx.status = 201;
     ctx.body = { code: guarded(() => sb.issuePhoneCode(appid, phone, countryCode)) };
   });
@@ -144,6 +147,7 @@ export function adminRoutes(sb: Sandbox, appids: () => string[]): SbxRouter {
   });
 
   payAdminRoutes(r, sb.pay);
+  platformAdminRoutes(r, sb.platform);
 
   return r;
 }

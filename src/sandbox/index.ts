@@ -10,6 +10,9 @@
  * - Admin API under /__sandbox answers plain HTTP statuses and `{error}`; it is never counted or faulted.
  * - WeChat Pay APIv3 endpoints (/v3/...) answer WeChat Pay style: HTTP status + `{code, message}`, every answer
  *   signed (Wechatpay-* headers); they count under the endpoint template and the caller's mchid.
+ * - Third-party platform APIs (/cgi-bin/component/..., /sns/component/jscode2session) count under the component
+ *   appid (api_authorizer_token and jscode2session: under the authorizer appid); authorizer access tokens are
+ *   accepted by every access-token API for the authorizer appid, like the app's own tokens.
  */
 export { createSandbox } from './sandbox';
 export type { CallCounts, LoginCodeOptions, MessageKind, Sandbox, SandboxApp, SandboxFault, SandboxOptions, SandboxServer, SentMessage } from './types';
@@ -50,3 +53,19 @@ export {
 } from './pay/pay-crypto';
 export { PAY_TIMESTAMP_TOLERANCE_SECONDS } from './pay/pay-routes';
 export { SHIPPING_ERR } from './pay/shipping';
+export type {
+  AuthorizeOptions,
+  AuthorizeResult,
+  AuthorizerView,
+  PlatformApi,
+  PlatformEvent,
+  PlatformInfoType,
+  PlatformRegistration,
+  TicketResult,
+  UpdateAuthorizationOptions,
+} from './platform/types';
+export { TICKET_TTL_MS } from './platform/tickets';
+export { PRE_AUTH_CODE_TTL_MS } from './platform/pre-auth';
+export { AUTH_CODE_TTL_MS, DEFAULT_FUNC_IDS } from './platform/authorizations';
+export { MAX_AUTHORIZER_LIST_COUNT } from './platform/platform-routes';
+export { buildEvent } from './platform/events';

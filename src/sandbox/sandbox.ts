@@ -1,6 +1,7 @@
 /** createSandbox: the programmatic face of the WeChat sandbox. */
 import { systemClock } from '../kernel/clock';
 import { createPayApi } from './pay/pay-api';
+import { createPlatformApi } from './platform/platform-api';
 import { buildApp, listen, type RequestListener } from './server';
 import { SandboxState } from './state';
 import type { Sandbox, SandboxOptions } from './types';
@@ -16,11 +17,25 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   const requireApp = (appid: string): void => {
     if (!st.apps.has(appid)) throw new Error(`sandbox: unknown appid ${appid}`);
   };
+  /** Registered apps, and appids authorized to a platform (login and phone codes, revoking tokens). */
+  const requireKnown = (appid: string): void => {
+    if (!st.apps.has(appid) && !st.platform.authorizations.isAuthorizer(appid)) throw new Error(`sandbox: unknown appid ${appid}`);
+  };
   let handler: RequestListener | undefined;
+  const platform = createPlatformApi(st.platform, st.tokens);
 
   const sb: Sandbox = {
     clock: st.clock,
-    listen: (port, host) => listen(sb.callback(), port, host),
+    listen: async (port, host) => {
+      const srv = await listen(sb.callback(), port, host);
+      return {
+        ...srv,
+        close: async () => {
+          platform.close();
+          await srv.close();
+        },
+      };
+    },
     callback: () => {
       handler ??= buildApp(st, sb).callback();
       return handler;
@@ -34,6 +49,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       st.counters.reset();
       st.faults.clear();
       st.messages.clear();
+      st.platform.events.clear();
     },
 
     injectFault: (f) => st.faults.add(f),
@@ -45,18 +61,18 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       return st.tokens.rotateClassic(appid).access_token;
     },
     revokeToken: (appid) => {
-      requireApp(appid);
+      requireKnown(appid);
       st.tokens.revoke(appid);
     },
 
     issueLoginCode: (appid, o) => {
-      requireApp(appid);
+      requireKnown(appid);
       return st.login.issue(appid, o);
     },
     sessionKeyOf: (appid, openid) => st.login.sessionKeyOf(appid, openid),
 
     issuePhoneCode: (appid, phone, countryCode) => {
-      requireApp(appid);
+      requireKnown(appid);
       return st.phones.issue(appid, phone, countryCode);
     },
 
@@ -67,6 +83,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     setReviewWords: (words) => st.content.setReviewWords(words),
 
     pay: createPayApi(st.pay),
+    platform,
   };
   return sb;
 }

@@ -10,6 +10,8 @@ import { messageRoutes } from './message-routes';
 import { mpApiRoutes } from './mp-apis';
 import { payRoutes } from './pay/pay-routes';
 import { shippingRoutes } from './pay/shipping-routes';
+import { componentLoginRoutes } from './platform/component-login';
+import { platformRoutes } from './platform/platform-routes';
 import { newRouter } from './router';
 import type { SandboxState } from './state';
 import { tokenRoutes } from './token-routes';
@@ -26,7 +28,13 @@ export function buildApp(st: SandboxState, sb: Sandbox): Koa<SandboxCtxState> {
   mediaRoutes(wx, st);
   payRoutes(wx, st);
   shippingRoutes(wx, st);
-  const admin = adminRoutes(sb, () => st.apps.list());
+  platformRoutes(wx, st);
+  componentLoginRoutes(wx, st);
+  const admin = adminRoutes(
+    sb,
+    () => st.apps.list(),
+    (appid) => st.apps.has(appid) || st.platform.authorizations.isAuthorizer(appid),
+  );
   app.use(errorHandler());
   app.use(readJsonBody());
   app.use(admin.routes());

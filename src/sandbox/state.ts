@@ -9,6 +9,7 @@ import { MediaStore } from './media-store';
 import { MessageLog } from './messages';
 import { PayState } from './pay/pay-state';
 import { PhoneCodes } from './phone';
+import { PlatformState } from './platform/platform-state';
 import { TokenStore } from './tokens';
 
 export interface SandboxStateOptions {
@@ -29,6 +30,7 @@ export class SandboxState {
   readonly content = new ContentChecker();
   readonly media: MediaStore;
   readonly pay: PayState;
+  readonly platform: PlatformState;
 
   constructor(opts: SandboxStateOptions) {
     this.clock = opts.clock;
@@ -37,5 +39,6 @@ export class SandboxState {
     this.phones = new PhoneCodes(opts.clock);
     this.media = new MediaStore(opts.clock);
     this.pay = new PayState(opts.clock);
+    this.platform = new PlatformState(opts.clock, opts.tokenTtlSeconds);
   }
 }

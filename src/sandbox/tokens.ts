@@ -1,6 +1,6 @@
 /**
- * Access tokens, classic (/cgi-bin/token) and stable (/cgi-bin/stable_token). The two kinds never
- * affect each other.
+ * Access tokens, classic (/cgi-bin/token), stable (/cgi-bin/stable_token) and authorizer tokens
+ * (third-party platforms calling for an authorized mini program). The kinds never affect each other.
  *
  * Classic: every issue creates a new token; the previous one keeps working for 5 more minutes
  * (then 40001), every token dies at its expiry (42001). Issues count against a daily quota (45009).
@@ -8,6 +8,9 @@
  * Stable: normal mode returns the same token while it has more than 5 minutes left, then issues a
  * new one while the old one keeps working until its own expiry. force_refresh issues a new token and
  * kills the previous stable tokens at once; at most 20 per UTC day (45009) and 30 s apart (45011).
+ *
+ * Authorizer: one series per (authorizer appid, component appid); a new one supersedes the previous one
+ * of the same series like classic tokens do (5 more minutes). They are accepted by every API like the app's own.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../kernel/clock';
@@ -15,19 +18,21 @@ import { DailyQuota } from './daily-quota';
 import { DAY, MINUTE, SECOND, utcDay } from './time';
 import { WxError } from './wx-errors';
 
-export type TokenKind = 'classic' | 'stable';
+export type TokenKind = 'classic' | 'stable' | 'authorizer';
 
 export interface IssuedToken {
   access_token: string;
   expires_in: number;
 }
 
-export type TokenCheck = { ok: true; appid: string; kind: TokenKind } | { ok: false; errcode: 40001 | 42001; appid?: string };
+export type TokenCheck = { ok: true; appid: string; kind: TokenKind; componentAppid?: string } | { ok: false; errcode: 40001 | 42001; appid?: string };
 
 interface TokenRecord {
   readonly token: string;
   readonly appid: string;
   readonly kind: TokenKind;
+  /** Authorizer tokens: the third-party platform that holds it. */
+  readonly componentAppid?: string;
   readonly expiresAt: number;
   /** Set when a newer classic token superseded this one: dead (40001) from this time on. */
   graceUntil?: number;
@@ -37,6 +42,8 @@ interface TokenRecord {
 interface AppTokens {
   classic?: TokenRecord;
   stable?: TokenRecord;
+  /** component appid -> current authorizer token */
+  authorizer: Map<string, TokenRecord>;
   all: TokenRecord[];
   forceDay: number;
   forceCount: number;
@@ -115,13 +122,30 @@ export class TokenStore {
     return this.issue(app, appid, 'stable');
   }
 
-  /** Kills every current token (classic and stable) of the appid. */
+  /** An authorizer token of `appid` for a third-party platform; the platform's previous one for it lives 5 more minutes. */
+  issueAuthorizer(appid: string, componentAppid: string): IssuedToken {
+    const app = this.app(appid);
+    const prev = app.authorizer.get(componentAppid);
+    if (prev && !prev.killed && prev.graceUntil === undefined) prev.graceUntil = this.clock.now() + HANDOVER_MS;
+    return this.issue(app, appid, 'authorizer', componentAppid);
+  }
+
+  /** Kills every authorizer token a platform holds for `appid` (the app's own tokens stay). */
+  revokeAuthorizer(appid: string, componentAppid: string): void {
+    const app = this.byApp.get(appid);
+    if (!app) return;
+    for (const r of app.all) if (r.kind === 'authorizer' && r.componentAppid === componentAppid) r.killed = true;
+    app.authorizer.delete(componentAppid);
+  }
+
+  /** Kills every current token (classic, stable and authorizer) of the appid. */
   revoke(appid: string): void {
     const app = this.byApp.get(appid);
     if (!app) return;
     for (const r of app.all) r.killed = true;
     app.classic = undefined;
     app.stable = undefined;
+    app.authorizer.clear();
   }
 
   /** The appid a token was issued to (even if it is no longer valid), or undefined. */
@@ -137,7 +161,7 @@ export class TokenStore {
     if (r.killed) return { ok: false, errcode: 40001, appid: r.appid };
     if (r.graceUntil !== undefined && now >= r.graceUntil) return { ok: false, errcode: 40001, appid: r.appid };
     if (now >= r.expiresAt) return { ok: false, errcode: 42001, appid: r.appid };
-    return { ok: true, appid: r.appid, kind: r.kind };
+    return r.componentAppid === undefined ? { ok: true, appid: r.appid, kind: r.kind } : { ok: true, appid: r.appid, kind: r.kind, componentAppid: r.componentAppid };
   }
 
   private newClassic(appid: string): IssuedToken {
@@ -148,14 +172,15 @@ export class TokenStore {
     return this.issue(app, appid, 'classic');
   }
 
-  private issue(app: AppTokens, appid: string, kind: TokenKind): IssuedToken {
+  private issue(app: AppTokens, appid: string, kind: TokenKind, componentAppid?: string): IssuedToken {
     const now = this.clock.now();
     this.forgetOld(app, now);
-    const rec: TokenRecord = { token: newToken(), appid, kind, expiresAt: now + this.ttlMs, killed: false };
+    const rec: TokenRecord = { token: newToken(), appid, kind, ...(componentAppid === undefined ? {} : { componentAppid }), expiresAt: now + this.ttlMs, killed: false };
     this.byToken.set(rec.token, rec);
     app.all.push(rec);
     if (kind === 'classic') app.classic = rec;
-    else app.stable = rec;
+    else if (kind === 'stable') app.stable = rec;
+    else if (componentAppid !== undefined) app.authorizer.set(componentAppid, rec);
     return { access_token: rec.token, expires_in: Math.floor(this.ttlMs / SECOND) };
   }
 
@@ -171,7 +196,7 @@ export class TokenStore {
   private app(appid: string): AppTokens {
     let a = this.byApp.get(appid);
     if (!a) {
-      a = { all: [], forceDay: -1, forceCount: 0 };
+      a = { all: [], authorizer: new Map(), forceDay: -1, forceCount: 0 };
       this.byApp.set(appid, a);
     }
     return a;

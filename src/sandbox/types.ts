@@ -6,6 +6,7 @@ import type { SandboxFault } from './faults';
 import type { LoginCodeOptions } from './login';
 import type { MessageKind, SentMessage } from './messages';
 import type { PayApi } from './pay/types';
+import type { PlatformApi } from './platform/types';
 
 export type { SandboxApp, CallCounts, SandboxFault, LoginCodeOptions, MessageKind, SentMessage };
 
@@ -28,7 +29,7 @@ export interface SandboxServer {
 
 export interface Sandbox {
   readonly clock: Clock;
-  /** Starts an HTTP server; port 0 (default) picks a free port; host default 127.0.0.1. */
+  /** Starts an HTTP server; port 0 (default) picks a free port; host default 127.0.0.1. Its close() also stops ticket timers. */
   listen(port?: number, host?: string): Promise<SandboxServer>;
   /** Node request listener, for mounting the sandbox in an existing server. */
   callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
@@ -39,7 +40,7 @@ export interface Sandbox {
   calls(endpoint: string, appid?: string): number;
   callCounts(): CallCounts;
   resetCalls(): void;
-  /** resetCalls + clearFaults + clearMessages (what POST /__sandbox/reset does). */
+  /** resetCalls + clearFaults + clearMessages + platform.clearEvents (what POST /__sandbox/reset does). */
   reset(): void;
 
   injectFault(f: SandboxFault): void;
@@ -48,9 +49,10 @@ export interface Sandbox {
 
   /** Another system calls /cgi-bin/token: returns the new classic token; the previous one lives 5 more minutes. No quota, not counted. */
   rotateToken(appid: string): string;
-  /** Kills every current classic and stable token of the appid. */
+  /** Kills every current classic, stable and authorizer token of the appid. */
   revokeToken(appid: string): void;
 
+  /** For a registered app or an appid authorized to a third-party platform (then /sns/component/jscode2session takes it). */
   issueLoginCode(appid: string, opts?: LoginCodeOptions): string;
   sessionKeyOf(appid: string, openid: string): string | undefined;
 
@@ -65,4 +67,7 @@ export interface Sandbox {
 
   /** WeChat Pay v3 (merchants, orders, refunds, notifications) and mini-program order shipping. */
   readonly pay: PayApi;
+
+  /** WeChat Open Platform third-party platforms: tickets, component tokens, authorization of mini programs, authorizer tokens. */
+  readonly platform: PlatformApi;
 }

@@ -38,6 +38,13 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   47001: 'data format error',
   47003: 'argument invalid!',
   48001: 'api unauthorized',
+  61003: 'component is not authorized by this account',
+  61005: 'component ticket is expired',
+  61006: 'component ticket is invalid',
+  61009: 'code is invalid',
+  61010: 'code is expired',
+  61011: 'invalid component',
+  61023: 'refresh_token is invalid',
 };
 
 /** A request id shaped like WeChat's (`6565a0b1-4f1c2d3e-1a2b3c4d`): three groups of 8 hex digits. */

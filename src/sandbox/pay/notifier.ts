@@ -4,17 +4,13 @@
  * merchant's answer other than 2xx would make WeChat Pay try again later.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import type { Clock } from '../../kernel/clock';
+import { postText } from '../outbound';
 import { unixSeconds } from '../time';
 import type { MerchantRegistry } from './merchants';
 import { AUTH_SCHEMA, encryptResource, signedHeaders } from './pay-crypto';
 import { payTime } from './pay-errors';
 import type { NotificationAttempt, PayEventType, PayNotification } from './types';
-
-const POST_TIMEOUT_MS = 5000;
-const MAX_ANSWER_CHARS = 64 * 1024;
 
 export interface NotificationInput {
   mchid: string;
@@ -23,31 +19,6 @@ export interface NotificationInput {
   summary: string;
   originalType: 'transaction' | 'refund';
   plaintext: Record<string, unknown>;
-}
-
-function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      resolve({ status: 0, body: `invalid url ${url}` });
-      return;
-    }
-    const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.request(u, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, timeout: POST_TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        if (text.length < MAX_ANSWER_CHARS) text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', (e) => resolve({ status: res.statusCode ?? 0, body: e.message }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${POST_TIMEOUT_MS} ms`)));
-    req.on('error', (e) => resolve({ status: 0, body: e.message }));
-    req.end(body);
-  });
 }
 
 export class Notifier {
@@ -95,7 +66,7 @@ export class Notifier {
       'Wechatpay-Signature-Type': AUTH_SCHEMA,
     };
     const at = this.clock.now();
-    const answer = await post(record.url, headers, record.body);
+    const answer = await postText(record.url, headers, record.body);
     const attempt: NotificationAttempt = { at, status: answer.status, responseBody: answer.body, headers };
     record.headers = headers;
     record.attempts.push(attempt);
