@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
 
 export interface LoadResult {
   label: string;
@@ -81,11 +82,31 @@ export async function interleaved(
   targets: { label: string; next: (i: number, round: number) => LoadRequest; pid?: number }[],
   opts: { seconds: number; concurrency: number; rounds?: number },
 ): Promise<LoadResult[]> {
-  const best = new Map<string, LoadResult>();
-  for (let round = 0; round < (opts.rounds ?? 3); round++) {
+  return interleavedRuns(
+    targets.map((t) => ({ label: t.label, pid: t.pid, run: (round: number) => runLoad(t.label, (i) => t.next(i, round), opts) })),
+    { rounds: opts.rounds ?? 3 },
+  );
+}
+
+/** A target of `interleavedRuns`: one measured run per round, by any load generator. */
+export interface RunTarget<R extends LoadResult = LoadResult> {
+  label: string;
+  /** One measured run; the server's CPU is read just before and just after it. */
+  run: (round: number) => Promise<R>;
+  pid?: number | undefined;
+}
+
+/**
+ * `interleaved` for any load generator: rounds A B C, A B C, ..., each target's best round kept,
+ * server CPU per request from /proc. `beforeRound` runs before each round (e.g. to build fresh requests).
+ */
+export async function interleavedRuns<R extends LoadResult>(targets: RunTarget<R>[], opts: { rounds: number; beforeRound?: (round: number) => Promise<void> }): Promise<R[]> {
+  const best = new Map<string, R>();
+  for (let round = 0; round < opts.rounds; round++) {
+    await opts.beforeRound?.(round);
     for (const t of targets) {
       const cpu0 = t.pid ? processCpuUs(t.pid) : undefined;
-      const r = await runLoad(t.label, (i) => t.next(i, round), opts);
+      const r = await t.run(round);
       if (t.pid && cpu0 !== undefined) {
         const cpu1 = processCpuUs(t.pid);
         if (cpu1 !== undefined) r.serverCpuUsPerReq = (cpu1 - cpu0) / Math.max(1, r.requests);
@@ -95,6 +116,77 @@ export async function interleaved(
     }
   }
   return targets.map((t) => best.get(t.label)!);
+}
+
+/** What `runAutocannon` adds to a LoadResult: the answers by status code, and how many requests were taken from `next`. */
+export interface AutocannonResult extends LoadResult {
+  statusCounts: Record<string, number>;
+  /** Requests built (taken from `next`): the answered ones plus those in flight when the run ended. */
+  built: number;
+}
+
+/**
+ * The same measurement as `runLoad` with autocannon as the load generator: `concurrency` keep-alive
+ * connections, each sending its next request as soon as the previous one is answered, for
+ * `seconds`. `next(i)` gives the i-th request (method, path and query of `url`, headers, body),
+ * so targets rotate through a pool of pre-built requests. Non-2xx answers and connection errors
+ * count as errors (unless `okStatus` says otherwise).
+ */
+export async function runAutocannon(
+  label: string,
+  next: (i: number) => LoadRequest,
+  opts: { seconds: number; concurrency: number; okStatus?: (s: number) => boolean },
+): Promise<AutocannonResult> {
+  const first = next(0);
+  const base = new URL(first.url);
+  let i = 0;
+  let pending: LoadRequest | undefined = first;
+  const take = (): LoadRequest => {
+    const r = pending ?? next(i);
+    pending = undefined;
+    i++;
+    return r;
+  };
+  const ok = opts.okStatus ?? ((s: number) => s >= 200 && s < 300);
+  const started = process.hrtime.bigint();
+  const result = await autocannon({
+    url: base.origin,
+    connections: opts.concurrency,
+    duration: opts.seconds,
+    pipelining: 1,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = take();
+          const u = new URL(r.url);
+          return { ...req, method: r.method as autocannon.Request['method'], path: u.pathname + u.search, headers: { ...r.headers }, body: r.body ?? '' };
+        },
+      },
+    ],
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const statusCounts: Record<string, number> = {};
+  let answered = 0;
+  let bad = 0;
+  for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) {
+    const n = v?.count ?? 0;
+    statusCounts[code] = n;
+    answered += n;
+    if (!ok(Number(code))) bad += n;
+  }
+  // autocannon's own duration excludes its set-up; the rate is over its measured window.
+  const window = result.duration > 0 ? result.duration : seconds;
+  return {
+    label,
+    requests: answered,
+    errors: bad + result.errors,
+    seconds: window,
+    rps: answered / window,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    statusCounts,
+    built: i,
+  };
 }
 
 /** user + system CPU of a process in µs, from /proc (Linux); undefined elsewhere. */

@@ -11,24 +11,35 @@ import { parseTenantDefinition, tenantSections } from '../../src/composition/fea
 export type BenchStores = Awaited<ReturnType<typeof benchStores>>;
 
 /** MongoDB and Redis for a benchmark: the environment's when set, else local throw-away ones. */
-export async function benchStores(): Promise<{ mongoUri: string; redisUrl: string; secretsKey: string; stop(): Promise<void> }> {
+export async function benchStores(): Promise<{
+  mongoUri: string;
+  redisUrl: string;
+  secretsKey: string;
+  /** Pids of the stores this process started (none for MONGODB_URI / REDIS_URL given), to read their CPU time. */
+  pids: { mongo?: number; redis?: number };
+  stop(): Promise<void>;
+}> {
   const stops: (() => Promise<void>)[] = [];
+  const pids: { mongo?: number; redis?: number } = {};
   let mongoUri = process.env.MONGODB_URI;
   let redisUrl = process.env.REDIS_URL;
   if (!mongoUri) {
     const m = await startTestMongo();
     mongoUri = m.uri;
+    pids.mongo = m.pid;
     stops.push(() => m.stop());
   }
   if (!redisUrl) {
     const r = await startTestRedis();
     redisUrl = r.url;
+    if (r.pid) pids.redis = r.pid;
     stops.push(() => r.stop());
   }
   return {
     mongoUri,
     redisUrl,
     secretsKey: process.env.SECRETS_KEY ?? randomBytes(32).toString('base64'),
+    pids,
     stop: async () => {
       for (const s of stops) await s();
     },

@@ -92,6 +92,11 @@ export class TestRedis {
     return this.child !== undefined;
   }
 
+  /** The redis-server's pid while it runs (for benchmarks that read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts redis-server (again) on this instance's port and resolves once it answers PING. */
   async start(): Promise<void> {
     if (this.child) return;

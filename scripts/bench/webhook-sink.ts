@@ -1,0 +1,27 @@
+import http from 'node:http';
+
+/**
+ * A tenant backend that takes every webhook delivery (200) and counts them; `GET /count` answers
+ * the count, so a benchmark can wait until the gateway has delivered what a run queued.
+ */
+let received = 0;
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    if (req.method === 'GET' && req.url === '/count') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received }));
+      return;
+    }
+    received++;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  const addr = server.address();
+  process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
+});
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
