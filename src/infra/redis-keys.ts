@@ -24,6 +24,9 @@ export const redisKeys = {
   /** A third-party platform's latest component_verify_ticket (sealed copy; MongoDB holds the durable one). */
   platformTicket: (componentAppid: string) => `${P}:ticket:${componentAppid}`,
 
+  /** An authorization code already exchanged (by its SHA-256) and the appid it authorized: the callback and the event may both bring it. */
+  platformAuthCode: (componentAppid: string, codeHash: string) => `${P}:auth-code:${componentAppid}:${codeHash}`,
+
   /** A user session, by the SHA-256 of its token (the token itself never reaches Redis). */
   session: (tokenHash: string) => `${P}:session:${tokenHash}`,
   /**

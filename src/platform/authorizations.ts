@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { AppError, WeChatApiError } from '../kernel/errors';
+import { redisKeys } from '../infra/redis-keys';
 import type { Clock } from '../kernel/clock';
 import type { Logger } from '../kernel/log';
 import type { Redis } from '../infra/redis';
@@ -8,6 +10,9 @@ import { announceTenantChange } from '../tenancy/tenant-resolver';
 import type { Platform } from '../platforms/platform';
 import type { Platforms } from '../platforms/platforms';
 import { AUTH_CODE_REFUSED } from '../platforms/component-api';
+
+/** Authorization codes live an hour. */
+const AUTH_CODE_MEMORY_S = 3600;
 
 export interface AuthorizationDeps {
   platforms: Platforms;
@@ -28,6 +33,11 @@ export class Authorizations {
   constructor(private readonly d: AuthorizationDeps) {}
 
   async exchange(platform: Platform, authorizationCode: string): Promise<{ appid: string; created: boolean }> {
+    // WeChat sends the code twice (the admin's browser to the callback, and the `authorized` event);
+    // whichever comes second finds it done.
+    const doneKey = redisKeys.platformAuthCode(platform.componentAppid, createHash('sha256').update(authorizationCode).digest('hex'));
+    const done = await this.d.redis.get(doneKey).catch(() => null);
+    if (done) return { appid: done, created: false };
     let info;
     try {
       info = await this.d.platforms.api.queryAuth(platform, authorizationCode);
@@ -40,6 +50,7 @@ export class Authorizations {
     const appid = info.authorizerAppid;
     await this.d.platforms.store.authorize(platform.componentAppid, appid, info.refreshToken, info.funcInfo, new Date(this.d.clock.now()));
     const created = await this.upsertTenant(platform, appid);
+    await this.d.redis.set(doneKey, appid, 'EX', AUTH_CODE_MEMORY_S).catch(() => undefined);
     this.d.log.info({ audit: true, componentAppid: platform.componentAppid, appid, created }, 'mini program authorized the platform');
     return { appid, created };
   }
@@ -49,7 +60,8 @@ export class Authorizations {
     const rows = await this.d.platforms.store.listAuthorizers(platform.componentAppid);
     const row = rows.find((r) => r.appid === appid);
     if (!row) return;
-    if (row.authorizedAt.getTime() > eventTimeS * 1000) return;
+    // Event times are whole seconds: an authorization in a later second than the event is newer.
+    if (Math.floor(row.authorizedAt.getTime() / 1000) > eventTimeS) return;
     await this.d.platforms.store.setStatus(platform.componentAppid, appid, 'unauthorized');
     const tenant = await this.d.tenants.find(appid);
     if (tenant && tenant.credential === 'authorizer' && tenant.component === platform.componentAppid) {

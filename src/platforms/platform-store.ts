@@ -148,6 +148,19 @@ export class PlatformStore {
     );
   }
 
+  /** Puts back the current refresh token (platforms sync): status authorized, the time of the authorization kept. */
+  async restore(componentAppid: string, appid: string, refreshToken: string, at: Date): Promise<void> {
+    await boundedMongo(
+      this.authorizers
+        .updateOne(
+          { componentAppid, appid },
+          { $set: { refreshToken: this.box.seal(refreshToken, refreshCtx(componentAppid, appid)), status: 'authorized' }, $setOnInsert: { funcInfo: [], authorizedAt: at } },
+          { upsert: true },
+        )
+        .exec(),
+    );
+  }
+
   async authorizer(componentAppid: string, appid: string): Promise<{ refreshToken: string; status: AuthorizerStatus } | null> {
     const d = await boundedMongo(this.authorizers.findOne({ componentAppid, appid }).lean<AuthorizerDoc>().exec());
     return d ? { refreshToken: this.box.open(d.refreshToken, refreshCtx(componentAppid, appid)), status: d.status } : null;

@@ -141,7 +141,7 @@ async function syncAuthorizers(ctx: CliContext, store: PlatformStore, p: Platfor
         const status = known.get(a.appid);
         if (status === 'unauthorized') continue;
         const before = await store.authorizer(p.componentAppid, a.appid);
-        await store.authorize(p.componentAppid, a.appid, a.refreshToken, [], new Date());
+        await store.restore(p.componentAppid, a.appid, a.refreshToken, new Date());
         if (!before) added++;
         else if (before.status !== 'authorized' || before.refreshToken !== a.refreshToken) restored++;
         if (before?.status === 'reauthorization_required') {
