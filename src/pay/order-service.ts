@@ -172,15 +172,18 @@ export class OrderService {
     if (!isTradeState(tx.trade_state)) throw mismatch('unknown trade_state');
     optionalStrings(tx, ['transaction_id', 'success_time']);
     const state = tx.trade_state;
-    const moved =
+    // A repeat (the state is already there) costs no write; a move returns the moved order, so
+    // nothing is read twice. Only a move that lost a race re-reads to see where the order is.
+    const after =
       state === order.state
-        ? false
-        : await this.store.moveOrder(appid, outTradeNo, state, {
+        ? order
+        : await this.store.moveOrderReturning(appid, outTradeNo, state, {
             ...(tx.transaction_id ? { transactionId: tx.transaction_id } : {}),
             ...(tx.success_time ? { successTime: tx.success_time } : {}),
             ...(typeof tx.amount.payer_total === 'number' ? { payerTotal: tx.amount.payer_total } : {}),
           });
-    const now = await this.store.findOrder(appid, outTradeNo);
+    const moved = after !== null && after !== order;
+    const now = after ?? (await this.store.findOrder(appid, outTradeNo));
     if (forward && now && now.state === state && FORWARDED_TRADE_STATES.has(state) && !now.forwarded.includes(state)) {
       await this.events.forward(appid, `pay:${outTradeNo}:${state}`, { kind: 'pay.transaction', outTradeNo, state, transaction: tx });
       await this.store.markOrderForwarded(appid, outTradeNo, state);

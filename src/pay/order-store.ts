@@ -145,6 +145,18 @@ export class OrderStore {
     return r.modifiedCount > 0;
   }
 
+  /** Like moveOrder, in one round trip: the moved order, or null when its state did not allow the move. */
+  async moveOrderReturning(appid: string, outTradeNo: string, to: TradeState, set: Partial<PayOrderDoc> = {}): Promise<PayOrderDoc | null> {
+    const from = TRADE_STATES.filter((s) => NEXT[s].includes(to));
+    if (from.length === 0) return null;
+    return boundedMongo(
+      this.orders
+        .findOneAndUpdate({ appid, outTradeNo, state: { $in: from } }, { $set: { ...set, state: to } }, { new: true })
+        .lean<PayOrderDoc>()
+        .exec(),
+    );
+  }
+
   async markOrderForwarded(appid: string, outTradeNo: string, state: string): Promise<void> {
     await boundedMongo(this.orders.updateOne({ appid, outTradeNo }, { $addToSet: { forwarded: state } }).exec());
   }
