@@ -24,6 +24,9 @@ export const redisKeys = {
   /** A third-party platform's latest component_verify_ticket (sealed copy; MongoDB holds the durable one). */
   platformTicket: (componentAppid: string) => `${P}:ticket:${componentAppid}`,
 
+  /** A platform event already handled (by the SHA-256 of its msg_signature): a replay inside the timestamp window is answered, not handled again. */
+  platformEvent: (componentAppid: string, signatureHash: string) => `${P}:platform-event:${componentAppid}:${signatureHash}`,
+
   /** An authorization code already exchanged (by its SHA-256) and the appid it authorized: the callback and the event may both bring it. */
   platformAuthCode: (componentAppid: string, codeHash: string) => `${P}:auth-code:${componentAppid}:${codeHash}`,
 

@@ -37,7 +37,7 @@ export function openPlatformEvent(componentAppid: string, keys: PlatformPushKeys
   try {
     envelope = parseFlatXml(body);
   } catch (err) {
-    throw new AppError(400, 'MALFORMED_BODY', `not a platform event: ${err instanceof FlatXmlError ? err.message : 'unreadable'}`);
+    throw xmlRefused(err, 'MALFORMED_BODY', 'not a platform event');
   }
   const encrypt = envelope.Encrypt;
   if (!encrypt) throw new AppError(400, 'MALFORMED_BODY', 'the event has no Encrypt');
@@ -55,7 +55,7 @@ export function openPlatformEvent(componentAppid: string, keys: PlatformPushKeys
   try {
     f = parseFlatXml(inner);
   } catch (err) {
-    throw new AppError(400, 'MALFORMED_MESSAGE', `the decrypted event is not flat XML: ${err instanceof FlatXmlError ? err.message : 'unreadable'}`);
+    throw xmlRefused(err, 'MALFORMED_MESSAGE', 'the decrypted event is not flat XML');
   }
   if (f.AppId !== componentAppid) throw new AppError(401, 'APPID_MISMATCH', 'the event is for another platform');
   const createTime = Number(f.CreateTime);
@@ -83,4 +83,12 @@ export function openPlatformEvent(componentAppid: string, keys: PlatformPushKeys
     default:
       return { kind: 'other', infoType: infoType.slice(0, 64), createTime };
   }
+}
+
+/** The portal's codes for the same refusals: XML_FORBIDDEN (DOCTYPE, entities, PIs), BODY_TOO_COMPLEX, else `malformed`. */
+function xmlRefused(err: unknown, malformed: 'MALFORMED_BODY' | 'MALFORMED_MESSAGE', what: string): AppError {
+  if (!(err instanceof FlatXmlError)) return new AppError(400, malformed, `${what}: unreadable`);
+  if (err.problem === 'forbidden') return new AppError(400, 'XML_FORBIDDEN', `${what}: ${err.message}`);
+  if (err.problem === 'too-complex') return new AppError(400, 'BODY_TOO_COMPLEX', `${what}: ${err.message}`);
+  return new AppError(400, malformed, `${what}: ${err.message}`);
 }

@@ -43,6 +43,7 @@ export const platformFeature: FeatureModule<PlatformNeeds> = {
           platforms: n.platforms,
           authorizations,
           clock: n.clock,
+          redis: n.redis,
           timestampWindowS: n.config.PORTAL_TIMESTAMP_WINDOW_S,
           ...(n.config.PUBLIC_BASE_URL ? { publicBaseUrl: n.config.PUBLIC_BASE_URL } : {}),
         }),

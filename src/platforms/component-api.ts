@@ -6,6 +6,7 @@ import { answeredBusy, retryWhileBusy } from '../transport/busy-retry';
 import { TOKEN_DEAD } from '../transport/errcodes';
 import type { AccessTokenSource, FetchedToken } from '../token/access-token-source';
 import type { TokenManager } from '../token/token-manager';
+import { APPID_PATTERN } from '../tenancy/tenant';
 import type { Platform } from './platform';
 import type { TicketStore } from './ticket-store';
 
@@ -82,7 +83,13 @@ export class ComponentApi {
   async queryAuth(p: Platform, authorizationCode: string): Promise<AuthorizationInfo> {
     const r = await this.call(p, QUERY_AUTH_API, { component_appid: p.componentAppid, authorization_code: authorizationCode });
     const info = r.authorization_info as Record<string, unknown> | undefined;
-    if (!info || typeof info.authorizer_appid !== 'string' || typeof info.authorizer_refresh_token !== 'string' || typeof info.authorizer_access_token !== 'string')
+    if (
+      !info ||
+      typeof info.authorizer_appid !== 'string' ||
+      !APPID_PATTERN.test(info.authorizer_appid) ||
+      typeof info.authorizer_refresh_token !== 'string' ||
+      typeof info.authorizer_access_token !== 'string'
+    )
       throw unexpected(QUERY_AUTH_API);
     const funcInfo = Array.isArray(info.func_info) ? info.func_info.map((f) => Number((f as { funcscope_category?: { id?: unknown } }).funcscope_category?.id)).filter(Number.isFinite) : [];
     return {

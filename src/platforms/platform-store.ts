@@ -112,9 +112,9 @@ export class PlatformStore {
     return (await this.platforms.deleteOne({ componentAppid }).exec()).deletedCount > 0;
   }
 
-  /** Keeps a ticket only if it is newer than the stored one (events may arrive out of order on several instances). */
-  async saveTicket(componentAppid: string, ticket: string, at: Date): Promise<void> {
-    await boundedMongo(
+  /** Keeps a ticket only if it is newer than the stored one (events may arrive out of order on several instances); false when it was not. */
+  async saveTicket(componentAppid: string, ticket: string, at: Date): Promise<boolean> {
+    const r = await boundedMongo(
       this.platforms
         .updateOne(
           { componentAppid, $or: [{ ticketAt: { $exists: false } }, { ticketAt: { $lte: at } }] },
@@ -122,6 +122,7 @@ export class PlatformStore {
         )
         .exec(),
     );
+    return r.matchedCount > 0;
   }
 
   async readTicket(componentAppid: string): Promise<{ ticket: string; at: Date } | null> {

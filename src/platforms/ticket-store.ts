@@ -26,9 +26,12 @@ export class TicketStore {
     private readonly log: Logger,
   ) {}
 
-  async save(componentAppid: string, ticket: string, at: Date): Promise<void> {
-    await this.store.saveTicket(componentAppid, ticket, at);
+  /** False when a newer ticket is already stored (a late or replayed event): then neither copy changes. */
+  async save(componentAppid: string, ticket: string, at: Date): Promise<boolean> {
+    // An older ticket MongoDB refused must not reach Redis either, even when Redis lost the newer one.
+    if (!(await this.store.saveTicket(componentAppid, ticket, at))) return false;
     await this.cache({ ticket, at }, componentAppid).catch((err: unknown) => this.log.warn({ componentAppid, err: (err as Error).message }, 'ticket not copied to Redis (MongoDB has it)'));
+    return true;
   }
 
   async get(componentAppid: string): Promise<Ticket | null> {

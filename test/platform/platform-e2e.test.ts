@@ -70,7 +70,10 @@ describe('third-party platform mode (3 gateway processes + sandbox)', function (
     expect(url.pathname).to.equal('/cgi-bin/componentloginpage');
     expect(url.searchParams.get('component_appid')).to.equal(platform.componentAppid);
     expect(url.searchParams.get('auth_type')).to.equal('2');
-    expect(url.searchParams.get('redirect_uri')).to.equal(`${publicBase}/platform/${platform.componentAppid}/authorized?next=${encodeURIComponent('http://127.0.0.1:9/welcome')}`);
+    const backUri = new URL(url.searchParams.get('redirect_uri') as string);
+    expect(backUri.origin + backUri.pathname).to.equal(`${publicBase}/platform/${platform.componentAppid}/authorized`);
+    expect(backUri.searchParams.get('next')).to.equal('http://127.0.0.1:9/welcome');
+    expect(backUri.searchParams.get('next_sig')).to.match(/^[A-Za-z0-9_-]{43}$/);
     const html = await request(`${h.url()}/platform/${platform.componentAppid}/authorize`, { headers: { accept: 'text/html' }, timeoutMs: 10_000 });
     expect(html.headers.get('content-type')).to.match(/^text\/html/);
     expect(html.text).to.contain('componentloginpage?component_appid=');
