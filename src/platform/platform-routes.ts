@@ -84,6 +84,10 @@ export function platformRoutes(d: PlatformRouteDeps): Router<GatewayState> {
     const platform = await platformOf(d, ctx);
     const redirect = single(ctx, 'redirect');
     if (redirect !== undefined && !isHttpUrl(redirect)) throw new AppError(400, 'INVALID_QUERY', 'redirect must be an http(s) URL');
+    // The admin is sent back only to the vendor's own sites: the platform file's redirectOrigins, or this gateway.
+    if (redirect !== undefined && !allowedOrigins(platform, d.publicBaseUrl).has(new URL(redirect).origin)) {
+      throw new AppError(400, 'INVALID_QUERY', "redirect must be on an origin of the platform file's redirectOrigins (or PUBLIC_BASE_URL)");
+    }
     if (!d.publicBaseUrl)
       throw new AppError(503, 'PLATFORM_NOT_CONFIGURED', 'PUBLIC_BASE_URL is not set: WeChat would have nowhere to send the admin back to', { headers: { 'Retry-After': '60' } });
     const { preAuthCode, expiresIn } = await d.platforms.api.preAuthCode(platform);
@@ -180,6 +184,12 @@ function sameMac(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function allowedOrigins(platform: Platform, publicBaseUrl: string | undefined): ReadonlySet<string> {
+  const out = new Set(platform.redirectOrigins ?? []);
+  if (publicBaseUrl) out.add(new URL(publicBaseUrl).origin);
+  return out;
 }
 
 function isHttpUrl(v: string): boolean {

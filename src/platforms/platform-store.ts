@@ -11,6 +11,7 @@ export interface PlatformDoc {
   token: string;
   aesKey: string;
   apiBase?: string;
+  redirectOrigins?: string[];
   ticket?: string;
   ticketAt?: Date;
 }
@@ -35,6 +36,7 @@ const platformSchema = new Schema<PlatformDoc>(
     token: { type: String, required: true },
     aesKey: { type: String, required: true },
     apiBase: String,
+    redirectOrigins: { type: [String], default: undefined },
     ticket: String,
     ticketAt: Date,
   },
@@ -96,6 +98,7 @@ export class PlatformStore {
     const doc: Record<string, unknown> = { componentAppid: p.componentAppid, name: p.name };
     for (const f of SEALED) doc[f] = this.box.seal(p[f], ctxOf(p.componentAppid, f));
     if (p.apiBase) doc.apiBase = p.apiBase;
+    doc.redirectOrigins = p.redirectOrigins ?? [];
     if (!existing) {
       try {
         await this.platforms.create(doc);
@@ -191,6 +194,7 @@ export class PlatformStore {
       token: this.box.open(d.token, ctxOf(d.componentAppid, 'token')),
       aesKey: this.box.open(d.aesKey, ctxOf(d.componentAppid, 'aesKey')),
       ...(d.apiBase ? { apiBase: d.apiBase } : {}),
+      ...(d.redirectOrigins?.length ? { redirectOrigins: [...d.redirectOrigins] } : {}),
     };
   }
 }

@@ -18,6 +18,8 @@ export interface Platform {
   aesKey: string;
   /** WeChat API base for the component APIs and its authorizers (default WECHAT_API_BASE; also the authorization page's host). */
   apiBase?: string;
+  /** Origins (`https://www.example.com`) the authorization page may send the admin back to, besides PUBLIC_BASE_URL's. */
+  redirectOrigins?: string[];
 }
 
 const platformSchema = z
@@ -28,6 +30,10 @@ const platformSchema = z
     token: secretField(z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'expected 3 to 32 letters or digits (message-verification Token)')),
     aesKey: secretField(z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character message-encryption key')),
     apiBase: httpUrl.optional(),
+    redirectOrigins: z
+      .array(httpUrl.refine((v) => new URL(v).origin === v, 'expected an origin such as https://www.example.com (no path, no trailing slash)'))
+      .max(20)
+      .optional(),
   })
   .strict();
 
@@ -54,13 +60,32 @@ export function parsePlatformDefinition(input: unknown, source: string, opts: { 
     const problem = urlProblem(p.apiBase, { allowPrivateAddresses: opts.allowPrivateUrls === true });
     if (problem) throw new PlatformDefinitionError(source, [`apiBase: ${problem}`]);
   }
-  return { componentAppid: p.componentAppid, name: p.name, secret: p.secret, token: p.token, aesKey: p.aesKey, ...(p.apiBase ? { apiBase: p.apiBase.replace(/\/+$/, '') } : {}) };
+  return {
+    componentAppid: p.componentAppid,
+    name: p.name,
+    secret: p.secret,
+    token: p.token,
+    aesKey: p.aesKey,
+    ...(p.apiBase ? { apiBase: p.apiBase.replace(/\/+$/, '') } : {}),
+    ...(p.redirectOrigins?.length ? { redirectOrigins: p.redirectOrigins } : {}),
+  };
 }
 
 export function maskPlatform(p: Platform): Record<string, unknown> {
-  return { componentAppid: p.componentAppid, name: p.name, secret: maskSecret(p.secret), token: maskSecret(p.token), aesKey: maskSecret(p.aesKey), apiBase: p.apiBase ?? null };
+  return {
+    componentAppid: p.componentAppid,
+    name: p.name,
+    secret: maskSecret(p.secret),
+    token: maskSecret(p.token),
+    aesKey: maskSecret(p.aesKey),
+    apiBase: p.apiBase ?? null,
+    redirectOrigins: p.redirectOrigins ?? [],
+  };
 }
 
 export function samePlatform(a: Platform, b: Platform): boolean {
-  return (['componentAppid', 'name', 'secret', 'token', 'aesKey', 'apiBase'] as const).every((k) => a[k] === b[k]);
+  return (
+    (['componentAppid', 'name', 'secret', 'token', 'aesKey', 'apiBase'] as const).every((k) => a[k] === b[k]) &&
+    JSON.stringify(a.redirectOrigins ?? []) === JSON.stringify(b.redirectOrigins ?? [])
+  );
 }

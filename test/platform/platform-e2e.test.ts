@@ -35,7 +35,7 @@ describe('third-party platform mode (3 gateway processes + sandbox)', function (
     hook = new WebhookReceiver('webhook-secret-0123456789');
     await hook.start();
     h.sandbox.platform.registerPlatform({ ...platform, eventUrl: events() });
-    const [file] = writeTenantFiles({ ...platform, apiBase: h.sbx.url, secret: 'env:ACME_SECRET' });
+    const [file] = writeTenantFiles({ ...platform, apiBase: h.sbx.url, secret: 'env:ACME_SECRET', redirectOrigins: ['http://127.0.0.1:9'] });
     const cli = await runTenantsCli(['platforms', 'apply', file as string], { ACME_SECRET: platform.secret });
     expect(cli.code, cli.stderr).to.equal(0);
     expect(cli.stdout).to.contain(`${platform.componentAppid} created`);

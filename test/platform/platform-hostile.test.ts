@@ -72,7 +72,7 @@ describe('third-party platform mode under hostile input (1 gateway + sandbox)', 
     h.sandbox.platform.registerPlatform({ ...A, eventUrl: events() });
     h.sandbox.platform.registerPlatform({ ...B, eventUrl: events(B.componentAppid) });
     const [file] = writeTenantFiles([
-      { ...A, apiBase: h.sbx.url },
+      { ...A, apiBase: h.sbx.url, redirectOrigins: ['https://vendor.example'] },
       { ...B, apiBase: h.sbx.url },
     ]);
     const cli = await runTenantsCli(['platforms', 'apply', file as string]);
@@ -269,6 +269,11 @@ describe('third-party platform mode under hostile input (1 gateway + sandbox)', 
     ])
       refused(await authorize(`redirect=${encodeURIComponent(r)}`), 400, 'INVALID_QUERY', r);
     refused(await authorize('redirect=https%3A%2F%2Fa.example&redirect=https%3A%2F%2Fb.example'), 400, 'INVALID_QUERY');
+    // Only the vendor's own origins (the platform file's redirectOrigins, or the gateway itself): no open redirect through the page.
+    for (const r of ['https://evil.example/done', 'https://vendor.example.evil.example/', 'http://vendor.example/done', 'https://vendor.example:444/x']) {
+      refused(await authorize(`redirect=${encodeURIComponent(r)}`), 400, 'INVALID_QUERY', r);
+    }
+    expect((await authorize(`redirect=${encodeURIComponent(`${base}/welcome`)}`)).status).to.equal(200);
     const cb = (qs: string) => request(`${base}/platform/${A.componentAppid}/authorized?auth_code=${encodeURIComponent(xCode)}&${qs}`, { redirect: 'manual', timeoutMs: 10_000 });
     // A spent code (browser history, a log, a Referer) must not turn the gateway into a redirector.
     for (const qs of ['next=https%3A%2F%2Fevil.example%2F', 'next=https%3A%2F%2Fevil.example%2F&next_sig=AAAA', 'next=javascript%3Aalert(1)', 'next=a&next=b']) {
