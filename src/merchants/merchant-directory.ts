@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { InvalidationBus } from '../cache/invalidation-bus';
+import { TimedLookup } from '../cache/timed-lookup';
 import type { Clock } from '../kernel/clock';
 import { parsePrivateKey, parsePublicKey } from '../protocol/wechatpay/pay-signature';
 import type { Merchant } from './merchant';
@@ -21,23 +22,22 @@ const TTL_MS = 60_000;
  * every instance when the CLI changes one.
  */
 export class MerchantDirectory {
-  private readonly cache = new Map<string, { account: MerchantAccount | null; at: number }>();
+  private readonly lookup: TimedLookup<MerchantAccount>;
 
-  constructor(
-    private readonly repo: MerchantRepository,
-    private readonly clock: Clock,
-    bus: InvalidationBus,
-  ) {
-    bus.on('merchant', (m) => this.cache.delete(m.appid));
+  constructor(repo: MerchantRepository, clock: Clock, bus: InvalidationBus) {
+    this.lookup = new TimedLookup(
+      async (mchid) => {
+        const m = await repo.find(mchid);
+        return m ? toAccount(m) : null;
+      },
+      clock,
+      TTL_MS,
+    );
+    bus.on('merchant', (m) => this.lookup.drop(m.appid));
   }
 
-  async find(mchid: string): Promise<MerchantAccount | null> {
-    const hit = this.cache.get(mchid);
-    if (hit && this.clock.now() - hit.at < TTL_MS) return hit.account;
-    const m = await this.repo.find(mchid);
-    const account = m ? toAccount(m) : null;
-    this.cache.set(mchid, { account, at: this.clock.now() });
-    return account;
+  find(mchid: string): Promise<MerchantAccount | null> {
+    return this.lookup.get(mchid);
   }
 }
 

@@ -1,16 +1,9 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** The stored form of a merchant: `privateKey` and `apiV3Key` hold SecretBox ciphertexts bound to mchid and field. */
-export interface MerchantDoc {
-  mchid: string;
-  name: string;
-  serialNo: string;
-  privateKey: string;
-  apiV3Key: string;
-  publicKeyId?: string;
-  publicKey?: string;
-  payBase?: string;
-}
+import type { Merchant } from './merchant';
+
+/** The stored form of a merchant: the same fields, with `privateKey` and `apiV3Key` holding SecretBox ciphertexts bound to mchid and field. */
+export type MerchantDoc = Merchant;
 
 const merchantSchema = new Schema<MerchantDoc>(
   {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { validateDefinition } from '../tenancy/definition-file';
 import { maskSecret, secretField, httpUrl } from '../tenancy/tenant-fields';
-import { urlProblem } from '../transport/address-policy';
 import { isApiV3Key } from '../protocol/wechatpay/pay-resource';
 import { parsePrivateKey, parsePublicKey } from '../protocol/wechatpay/pay-signature';
 
@@ -56,29 +56,9 @@ const merchantSchema = z
   .strict()
   .refine((m) => (m.publicKeyId === undefined) === (m.publicKey === undefined), { message: 'publicKeyId and publicKey go together (public-key mode)', path: ['publicKey'] });
 
-export class MerchantDefinitionError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source}: ${problems.join('; ')}`);
-    this.name = 'MerchantDefinitionError';
-  }
-}
-
 /** Validates a merchant file's content; secrets written as env:NAME are read now. Messages never echo values. */
 export function parseMerchantDefinition(input: unknown, source: string, opts: { allowPrivateUrls?: boolean } = {}): Merchant {
-  const r = merchantSchema.safeParse(input);
-  if (!r.success)
-    throw new MerchantDefinitionError(
-      source,
-      r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`),
-    );
-  const m = r.data;
-  if (m.payBase !== undefined) {
-    const problem = urlProblem(m.payBase, { allowPrivateAddresses: opts.allowPrivateUrls === true });
-    if (problem) throw new MerchantDefinitionError(source, [`payBase: ${problem}`]);
-  }
+  const m = validateDefinition(merchantSchema, input, source, ['payBase'], opts);
   const out: Merchant = { mchid: m.mchid, name: m.name, serialNo: m.serialNo.toUpperCase(), privateKey: m.privateKey, apiV3Key: m.apiV3Key };
   if (m.publicKeyId !== undefined && m.publicKey !== undefined) {
     out.publicKeyId = m.publicKeyId;

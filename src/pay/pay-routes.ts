@@ -133,23 +133,27 @@ export function payRoutes(d: PayRouteDeps): Router<GatewayState> {
     ctx.body = { tradeManaged: await isTradeManaged(d.clients.for(tenantOf(ctx)), tenantOf(ctx).appid) };
   });
 
-  router.post('/:appid/pay/notify', wechatPayAnswers(d, 'transaction'), async (ctx) => {
-    const { appid, account, body } = await notificationInput(d, ctx);
-    const n = await openNotification(d.platformKeys, account, ctx.headers, body, 'transaction');
-    const moved = await d.orders.applyTransaction(appid, account, n.resource as PayTransaction, hasWebhook(ctx));
-    ctx.state.log.info({ notificationId: n.id, eventType: n.eventType, moved }, 'pay notification');
-    d.onNotification?.(appid, 'transaction', moved ? 'moved' : 'unchanged');
-    ctx.status = 204;
-  });
-
-  router.post('/:appid/pay/refund-notify', wechatPayAnswers(d, 'refund'), async (ctx) => {
-    const { appid, account, body } = await notificationInput(d, ctx);
-    const n = await openNotification(d.platformKeys, account, ctx.headers, body, 'refund');
-    const moved = await d.orders.applyRefund(appid, account, n.resource as PayRefundNotice, hasWebhook(ctx));
-    ctx.state.log.info({ notificationId: n.id, eventType: n.eventType, moved }, 'refund notification');
-    d.onNotification?.(appid, 'refund', moved ? 'moved' : 'unchanged');
-    ctx.status = 204;
-  });
+  // A payment notification and a refund notification differ only in what is applied.
+  const notification =
+    (kind: 'transaction' | 'refund', apply: (appid: string, account: MerchantAccount, resource: Record<string, unknown>, forward: boolean) => Promise<boolean>): GatewayMiddleware =>
+    async (ctx) => {
+      const { appid, account, body } = await notificationInput(d, ctx);
+      const n = await openNotification(d.platformKeys, account, ctx.headers, body, kind);
+      const moved = await apply(appid, account, n.resource, hasWebhook(ctx));
+      ctx.state.log.info({ notificationId: n.id, eventType: n.eventType, moved }, `${kind} notification`);
+      d.onNotification?.(appid, kind, moved ? 'moved' : 'unchanged');
+      ctx.status = 204;
+    };
+  router.post(
+    '/:appid/pay/notify',
+    wechatPayAnswers(d, 'transaction'),
+    notification('transaction', (appid, account, r, forward) => d.orders.applyTransaction(appid, account, r as PayTransaction, forward)),
+  );
+  router.post(
+    '/:appid/pay/refund-notify',
+    wechatPayAnswers(d, 'refund'),
+    notification('refund', (appid, account, r, forward) => d.orders.applyRefund(appid, account, r as PayRefundNotice, forward)),
+  );
 
   return router;
 }

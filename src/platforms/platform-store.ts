@@ -4,17 +4,7 @@ import type { SecretBox } from '../tenancy/secret-box';
 import { samePlatform, type Platform } from './platform';
 
 /** Stored platform: secrets sealed (bound to component appid and field), and the latest ticket, sealed too. */
-export interface PlatformDoc {
-  componentAppid: string;
-  name: string;
-  secret: string;
-  token: string;
-  aesKey: string;
-  apiBase?: string;
-  redirectOrigins?: string[];
-  ticket?: string;
-  ticketAt?: Date;
-}
+export type PlatformDoc = Platform & { ticket?: string; ticketAt?: Date };
 
 /** A mini program's authorization of a platform: the refresh token (sealed) is what every later token comes from. */
 export interface AuthorizerDoc {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { validateDefinition } from '../tenancy/definition-file';
 import { httpUrl, maskSecret, secretField } from '../tenancy/tenant-fields';
 import { APPID_PATTERN } from '../tenancy/tenant';
-import { urlProblem } from '../transport/address-policy';
 
 /**
  * A WeChat Open Platform third-party platform ("component"): SaaS vendors host mini programs that
@@ -37,29 +37,9 @@ const platformSchema = z
   })
   .strict();
 
-export class PlatformDefinitionError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source}: ${problems.join('; ')}`);
-    this.name = 'PlatformDefinitionError';
-  }
-}
-
 /** Validates a platform file's content; `env:NAME` secrets are read now. Messages never echo values. */
 export function parsePlatformDefinition(input: unknown, source: string, opts: { allowPrivateUrls?: boolean } = {}): Platform {
-  const r = platformSchema.safeParse(input);
-  if (!r.success)
-    throw new PlatformDefinitionError(
-      source,
-      r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`),
-    );
-  const p = r.data;
-  if (p.apiBase !== undefined) {
-    const problem = urlProblem(p.apiBase, { allowPrivateAddresses: opts.allowPrivateUrls === true });
-    if (problem) throw new PlatformDefinitionError(source, [`apiBase: ${problem}`]);
-  }
+  const p = validateDefinition(platformSchema, input, source, ['apiBase'], opts);
   return {
     componentAppid: p.componentAppid,
     name: p.name,

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { MerchantDefinitionError, maskMerchant, MCHID, parseMerchantDefinition, type Merchant } from '../../merchants/merchant';
+import { maskMerchant, MCHID, parseMerchantDefinition, type Merchant } from '../../merchants/merchant';
 import { MerchantRepository } from '../../merchants/merchant-repository';
 import type { CliContext, Output } from './cli-context';
-import { CliError, readProblem } from './tenant-commands';
+import { CliError } from './cli-error';
+import { DefinitionError } from '../../tenancy/definition-file';
+import { loadDefinitionFiles } from './definition-files';
 
 export const MERCHANTS_HELP = `WeChat Pay merchants (definitions in JSON files; see README "Merchant file"):
   merchants apply <file.json>...       validate every file, then create or update each merchant (idempotent)
@@ -11,45 +12,16 @@ export const MERCHANTS_HELP = `WeChat Pay merchants (definitions in JSON files; 
   merchants remove <mchid> [--force]   delete a merchant (refused while a tenant's "pay" names it, unless --force)`;
 
 /** Reads and validates every merchant file before anything is written. */
-export async function loadMerchantDefinitions(files: string[], io: Output, opts: { allowPrivateUrls?: boolean }): Promise<Merchant[]> {
-  if (files.length === 0) throw new CliError('merchants apply needs at least one <file.json>', 2);
-  const defs: Merchant[] = [];
-  const problems: string[] = [];
-  for (const file of files) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      problems.push(`${file}: cannot read JSON: ${readProblem(err)}`);
-      continue;
-    }
-    const entries = Array.isArray(raw) ? raw : [raw];
-    entries.forEach((entry, i) => {
-      try {
-        defs.push(parseMerchantDefinition(entry, Array.isArray(raw) ? `${file}[${i}]` : file, opts));
-      } catch (err) {
-        if (!(err instanceof MerchantDefinitionError)) throw err;
-        problems.push(`${err.source}: invalid fields:`);
-        for (const p of err.problems) problems.push(`  ${p}`);
-      }
-    });
-  }
-  const seen = new Set<string>();
-  for (const d of defs) {
-    if (seen.has(d.mchid)) problems.push(`mchid ${d.mchid} is defined more than once`);
-    seen.add(d.mchid);
-  }
-  if (problems.length) {
-    for (const p of problems) io.err(p);
-    throw new CliError('nothing was written');
-  }
-  return defs;
+export function loadMerchantDefinitions(files: string[], io: Output, opts: { allowPrivateUrls?: boolean }): Promise<Merchant[]> {
+  return loadDefinitionFiles(files, io, {
+    command: 'merchants apply',
+    keyName: 'mchid',
+    keyOf: (m) => m.mchid,
+    parse: (entry, source) => parseMerchantDefinition(entry, source, opts),
+    problemsOf: (err) => (err instanceof DefinitionError ? { source: err.source, lines: err.problems } : undefined),
+  });
 }
 
-/**
- * Why a merchant file could not be read. JSON.parse's own message quotes the text around the error,
- * which in a merchant file is often the private key or the APIv3 key: only its position is kept.
- */
 function requireMchid(mchid: string | undefined): string {
   if (!mchid) throw new CliError('missing <mchid>', 2);
   if (!MCHID.test(mchid)) throw new CliError(`invalid mchid ${JSON.stringify(mchid)}: expected 6 to 16 digits`);

@@ -1,18 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { createLogger } from '../../kernel/log';
 import { systemClock } from '../../kernel/clock';
 import { sleep } from '../../kernel/timers';
 import { APPID_PATTERN } from '../../tenancy/tenant';
 import { WeChatHttp } from '../../transport/wechat-http';
 import { TokenManager } from '../../token/token-manager';
-import { maskPlatform, parsePlatformDefinition, PlatformDefinitionError, type Platform } from '../../platforms/platform';
+import { maskPlatform, parsePlatformDefinition, type Platform } from '../../platforms/platform';
 import { PlatformStore } from '../../platforms/platform-store';
 import { TicketStore } from '../../platforms/ticket-store';
 import { ComponentApi } from '../../platforms/component-api';
 import { authorizerTokenKey } from '../../platforms/authorizers';
 import { publishInvalidation } from '../../cache/invalidation-bus';
 import type { CliContext, Output } from './cli-context';
-import { CliError, readProblem } from './tenant-commands';
+import { CliError } from './cli-error';
+import { DefinitionError } from '../../tenancy/definition-file';
+import { loadDefinitionFiles } from './definition-files';
 
 export const PLATFORMS_HELP = `Third-party platforms (definitions in JSON files; see README "Third-party platform mode"):
   platforms apply <file.json>...       validate every file, then create or update each platform (idempotent)
@@ -22,39 +23,15 @@ export const PLATFORMS_HELP = `Third-party platforms (definitions in JSON files;
                                        (recovers authorizers marked reauthorization_required)
   platforms remove <componentAppid>    delete a platform (refused while authorizers use it, unless --force)`;
 
-export async function loadPlatformDefinitions(files: string[], io: Output, opts: { allowPrivateUrls?: boolean }): Promise<Platform[]> {
-  if (files.length === 0) throw new CliError('platforms apply needs at least one <file.json>', 2);
-  const defs: Platform[] = [];
-  const problems: string[] = [];
-  for (const file of files) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      problems.push(`${file}: cannot read JSON: ${readProblem(err)}`);
-      continue;
-    }
-    const entries = Array.isArray(raw) ? raw : [raw];
-    entries.forEach((entry, i) => {
-      try {
-        defs.push(parsePlatformDefinition(entry, Array.isArray(raw) ? `${file}[${i}]` : file, opts));
-      } catch (err) {
-        if (!(err instanceof PlatformDefinitionError)) throw err;
-        problems.push(`${err.source}: invalid fields:`);
-        for (const p of err.problems) problems.push(`  ${p}`);
-      }
-    });
-  }
-  const seen = new Set<string>();
-  for (const d of defs) {
-    if (seen.has(d.componentAppid)) problems.push(`componentAppid ${d.componentAppid} is defined more than once`);
-    seen.add(d.componentAppid);
-  }
-  if (problems.length) {
-    for (const p of problems) io.err(p);
-    throw new CliError('nothing was written');
-  }
-  return defs;
+/** Reads and validates every platform file before anything is written. */
+export function loadPlatformDefinitions(files: string[], io: Output, opts: { allowPrivateUrls?: boolean }): Promise<Platform[]> {
+  return loadDefinitionFiles(files, io, {
+    command: 'platforms apply',
+    keyName: 'componentAppid',
+    keyOf: (p) => p.componentAppid,
+    parse: (entry, source) => parsePlatformDefinition(entry, source, opts),
+    problemsOf: (err) => (err instanceof DefinitionError ? { source: err.source, lines: err.problems } : undefined),
+  });
 }
 
 function requireComponent(v: string | undefined): string {

@@ -1,26 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { TenantFileError, type ParseOptions, type TenantSections } from '../../tenancy/tenant-sections';
 import { APPID_PATTERN, type TenantDefinition } from '../../tenancy/tenant';
 import type { CliContext, Output } from './cli-context';
+import { CliError } from './cli-error';
+import { loadDefinitionFiles } from './definition-files';
 
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Why a definition file could not be read. A JSON syntax error's own message quotes the text around
- * the error, which may be a secret: only its position is told.
- */
-export function readProblem(err: unknown): string {
-  if (!(err instanceof SyntaxError)) return (err as Error).message;
-  const at = /at position (\d+)/.exec(err.message)?.[1];
-  return `not valid JSON${at ? ` (error at character ${at})` : ''}`;
-}
+export { CliError } from './cli-error';
 
 export function requireAppid(appid: string | undefined): string {
   if (!appid) throw new CliError('missing <appid>', 2);
@@ -28,41 +12,15 @@ export function requireAppid(appid: string | undefined): string {
   return appid;
 }
 
-/** Reads and validates every file before anything is written: one bad file means no change at all. */
-export async function loadDefinitions(files: string[], io: Output, sections: TenantSections, opts: ParseOptions = {}): Promise<TenantDefinition[]> {
-  if (files.length === 0) throw new CliError('apply needs at least one <file.json>', 2);
-  const defs: TenantDefinition[] = [];
-  const problems: string[] = [];
-  for (const file of files) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      problems.push(`${file}: cannot read JSON: ${readProblem(err)}`);
-      continue;
-    }
-    const entries = Array.isArray(raw) ? raw : [raw];
-    entries.forEach((entry, i) => {
-      const source = Array.isArray(raw) ? `${file}[${i}]` : file;
-      try {
-        defs.push(sections.parse(entry, source, opts));
-      } catch (err) {
-        if (!(err instanceof TenantFileError)) throw err;
-        problems.push(`${err.source}: invalid fields:`);
-        for (const f of err.fields) problems.push(`  ${f.path}: ${f.message}`);
-      }
-    });
-  }
-  const seen = new Set<string>();
-  for (const d of defs) {
-    if (seen.has(d.appid)) problems.push(`appid ${d.appid} is defined more than once`);
-    seen.add(d.appid);
-  }
-  if (problems.length) {
-    for (const p of problems) io.err(p);
-    throw new CliError('nothing was written');
-  }
-  return defs;
+/** Reads and validates every tenant file before anything is written: one bad file means no change at all. */
+export function loadDefinitions(files: string[], io: Output, sections: TenantSections, opts: ParseOptions = {}): Promise<TenantDefinition[]> {
+  return loadDefinitionFiles(files, io, {
+    command: 'apply',
+    keyName: 'appid',
+    keyOf: (d) => d.appid,
+    parse: (entry, source) => sections.parse(entry, source, opts),
+    problemsOf: (err) => (err instanceof TenantFileError ? { source: err.source, lines: err.fields.map((f) => `${f.path}: ${f.message}`) } : undefined),
+  });
 }
 
 export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): Promise<void> {
