@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { load } from 'js-yaml';
 import { Metrics } from '../../src/ops/metrics';
+import { repoRoot } from '../../src/devstack/mongo-server';
 import { alertRuleGroups, alertRulesYaml, toYaml } from '../../src/ops/alert-rules';
 import { buildDashboard, dashboardJson, type DashboardPanel } from '../../src/ops/dashboard';
 
@@ -89,5 +92,13 @@ describe('ops: alerting rules and dashboard match the metrics', () => {
       expect(p.targets?.length, p.title).to.be.greaterThan(0);
       for (const t of p.targets!) expect(t.refId, p.title).to.match(/^[A-Z]$/);
     }
+  });
+
+  it('README "Alerts and dashboards" has one row per rule, with its severity', () => {
+    const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+    const start = readme.indexOf('## Alerts and dashboards');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const rows = [...section.matchAll(/^\| `(Wxgate[A-Za-z]+)` \| (page|warning) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(rows).to.deep.equal(rules.map((r) => `${r.alert} ${r.labels.severity}`));
   });
 });
