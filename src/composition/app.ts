@@ -4,6 +4,7 @@ import type { GatewayState } from '../http/context';
 import type { Logger } from '../kernel/log';
 import { errorHandler, type ErrorHandlerOptions } from '../http/error-handler';
 import { requestLog } from '../http/request-log';
+import { securityHeaders } from '../http/security-headers';
 import { legacyPortalPath, resolveTenant } from '../tenancy/tenant-middleware';
 import type { TenantResolver } from '../tenancy/tenant-resolver';
 import type { Metrics } from '../ops/metrics';
@@ -43,6 +44,7 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   app.proxy = true;
   // Errors are answered by errorHandler; Koa's own handler would print them to stderr.
   app.silent = true;
+  app.use(securityHeaders());
   app.use(requestLog(parts.log, parts.accessLog));
   app.use(errorHandler(parts.onStoreUnavailable ? { onStoreUnavailable: parts.onStoreUnavailable } : {}));
   app.use(parts.metrics.middleware());

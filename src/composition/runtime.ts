@@ -75,6 +75,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await bus.start();
 
   const metrics = new Metrics(true);
+  metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.

@@ -15,7 +15,7 @@ export interface DeliveryNeeds {
   resolver: TenantResolver;
   log: Logger;
   clock: Clock;
-  metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending'>;
+  metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending' | 'webhookDeadLetters'>;
   config: Pick<
     Config,
     'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_TENANT_CONCURRENCY' | 'WEBHOOK_DEAD_RETENTION_DAYS' | 'ALLOW_PRIVATE_URLS'
@@ -41,6 +41,7 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
       onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),
       onOldestPending: (appid, seconds) => n.metrics.webhookOldestPending.set({ appid }, seconds),
+      onDeadLetter: (appid) => n.metrics.webhookDeadLetters.inc({ appid }),
       allowPrivateAddresses: n.config.ALLOW_PRIVATE_URLS,
     });
     return {

@@ -39,6 +39,8 @@ export interface WebhookWorkerOptions {
   onError?: (appid: string, reason: DeliveryErrorReason) => void;
   /** Age in seconds of the oldest entry (queued or in flight) in a tenant's stream; 0 when it is empty. */
   onOldestPending?: (appid: string, seconds: number) => void;
+  /** A delivery was moved to the tenant's dead letters. */
+  onDeadLetter?: (appid: string) => void;
   /** ALLOW_PRIVATE_URLS: webhooks on loopback or private addresses (development and tests only). */
   allowPrivateAddresses: boolean;
 }
@@ -528,6 +530,7 @@ export class WebhookWorker {
 
   private deadLetter(tx: ReturnType<Redis['multi']>, appid: string, fields: string[]): void {
     tx.eval(DEAD_LETTER, 1, deadKey(appid), String(this.o.clock.now()), String(this.deadMaxLen), ...fields);
+    this.o.onDeadLetter?.(appid);
   }
 
   /**

@@ -2,52 +2,100 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import Router from '@koa/router';
 import type { GatewayMiddleware, GatewayState } from '../http/context';
 
+/**
+ * Every metric name the gateway exports, in one place: the alerting rules and the dashboard
+ * (`src/ops/alert-rules.ts`, `src/ops/dashboard.ts`) are built from these, so they cannot drift.
+ */
+export const METRIC = {
+  httpRequests: 'wxgate_http_requests_total',
+  httpDuration: 'wxgate_http_request_duration_seconds',
+  wechatCalls: 'wxgate_wechat_calls_total',
+  payNotifications: 'wxgate_pay_notifications_total',
+  reauthorizationRequired: 'wxgate_platform_reauthorization_required_total',
+  platformTicketAge: 'wxgate_platform_ticket_age_seconds',
+  tokenFetches: 'wxgate_token_fetches_total',
+  webhookDeliveryErrors: 'wxgate_webhook_delivery_errors_total',
+  webhookOldestPending: 'wxgate_webhook_oldest_pending_seconds',
+  webhookDeadLetters: 'wxgate_webhook_dead_letters_total',
+  storeUp: 'wxgate_store_up',
+  /** prom-client's default process metrics (collected when Metrics is built with defaults). */
+  eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
+  eventLoopLag: 'nodejs_eventloop_lag_seconds',
+  processCpu: 'process_cpu_seconds_total',
+  residentMemory: 'process_resident_memory_bytes',
+} as const;
+
+/** Stores whose availability `wxgate_store_up` reports. */
+export type MetricStore = 'mongodb' | 'redis';
+
 /** Prometheus metrics; one registry per app instance so tests can build several apps. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: 'wxgate_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status', 'appid'], registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: METRIC.httpRequests, help: 'HTTP requests', labelNames: ['method', 'route', 'status', 'appid'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
-    name: 'wxgate_http_request_duration_seconds',
+    name: METRIC.httpDuration,
     help: 'HTTP request duration',
     labelNames: ['route'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
-  readonly wechatCalls = new Counter({ name: 'wxgate_wechat_calls_total', help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
+  readonly wechatCalls = new Counter({ name: METRIC.wechatCalls, help: 'Calls to WeChat by API and outcome', labelNames: ['api', 'appid', 'outcome'], registers: [this.registry] });
   readonly payNotifications = new Counter({
-    name: 'wxgate_pay_notifications_total',
+    name: METRIC.payNotifications,
     help: 'WeChat Pay notifications by kind (transaction, refund) and outcome (moved, unchanged, or the refusal code)',
     labelNames: ['appid', 'kind', 'outcome'],
     registers: [this.registry],
   });
   readonly reauthorizationRequired = new Counter({
-    name: 'wxgate_platform_reauthorization_required_total',
+    name: METRIC.reauthorizationRequired,
     help: "Authorizers whose refresh token WeChat refused (61023): the mini program's admin must authorize again, or run platforms sync",
     labelNames: ['component', 'appid'],
     registers: [this.registry],
   });
   readonly platformTicketAge = new Gauge({
-    name: 'wxgate_platform_ticket_age_seconds',
+    name: METRIC.platformTicketAge,
     help: "Age of a third-party platform's latest component_verify_ticket (WeChat pushes one every 10 minutes; alert above 1800)",
     labelNames: ['component'],
     registers: [this.registry],
   });
-  readonly tokenFetches = new Counter({ name: 'wxgate_token_fetches_total', help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
+  readonly tokenFetches = new Counter({ name: METRIC.tokenFetches, help: 'Upstream access-token fetches', labelNames: ['appid', 'outcome'], registers: [this.registry] });
   readonly webhookDeliveryErrors = new Counter({
-    name: 'wxgate_webhook_delivery_errors_total',
+    name: METRIC.webhookDeliveryErrors,
     help: 'Failed webhook delivery attempts and delivery-queue faults, by tenant (empty: the whole worker) and reason',
     labelNames: ['appid', 'reason'],
     registers: [this.registry],
   });
   readonly webhookOldestPending = new Gauge({
-    name: 'wxgate_webhook_oldest_pending_seconds',
+    name: METRIC.webhookOldestPending,
     help: "Age of the oldest queued or in-flight entry of a tenant's webhook stream (0: empty); every instance reports every tenant",
     labelNames: ['appid'],
     registers: [this.registry],
   });
+  readonly webhookDeadLetters = new Counter({
+    name: METRIC.webhookDeadLetters,
+    help: "Webhook deliveries moved to a tenant's dead letters (attempts exhausted, no webhook, malformed entry); see `tenants webhook dead`",
+    labelNames: ['appid'],
+    registers: [this.registry],
+  });
+  /** Read at each scrape from the checks given to watchStores (1: the store answers, 0: it is in an outage). */
+  private storeChecks: Partial<Record<MetricStore, () => boolean>> = {};
+  readonly storeUp = new Gauge({
+    name: METRIC.storeUp,
+    help: 'Whether a store (mongodb, redis) is available to this instance: 1 yes, 0 in an outage (requests needing it are answered 503)',
+    labelNames: ['store'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [store, up] of Object.entries(this.storeChecks)) this.storeUp.set({ store }, up() ? 1 : 0);
+    },
+  });
 
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Tells `wxgate_store_up` how to see each store's state (cheap, synchronous checks: read at every scrape). */
+  watchStores(checks: Partial<Record<MetricStore, () => boolean>>): void {
+    this.storeChecks = { ...this.storeChecks, ...checks };
   }
 
   middleware(): GatewayMiddleware {
