@@ -8,7 +8,7 @@
  *      src/protocol/                 WeChat's pure wire protocol (push signatures and cipher)
  *   3  src/tenancy/
  *   3b src/contracts/                the seams features and services plug into (Feature, AccessTokens)
- *   4  services: src/token/, src/wechat/, src/auth/, src/ops/, src/delivery/, src/merchants/, src/platforms/
+ *   4  services: src/token/, src/wechat/, src/auth/, src/ops/, src/delivery/, src/merchants/, src/platforms/, src/limits/
  *   5  features: src/tenant-info/, src/token-service/, src/passthrough/, src/portal/, src/users/, src/miniapp/, src/pay/, src/platform/
  *   6  src/admin/
  *   7  src/composition/ and src/main.ts (the composition root)
@@ -24,7 +24,7 @@ const L1 = '^src/(infra|cache)/';
 const L2 = '^src/(http|transport|protocol)/';
 const L3 = '^src/tenancy/';
 const CONTRACTS = '^src/contracts/';
-const SERVICES = '^src/(token|wechat|auth|ops|delivery|merchants|platforms)/';
+const SERVICES = '^src/(token|wechat|auth|ops|delivery|merchants|platforms|limits)/';
 const FEATURES = '^src/(tenant-info|token-service|passthrough|portal|users|miniapp|pay|platform)/';
 const ADMIN = '^src/admin/';
 const COMPOSITION = '^src/(composition/|main\\.ts$)';

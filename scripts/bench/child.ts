@@ -76,6 +76,11 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
       SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'wxgate-bench-spool-')),
       // The sandbox the bench tenants call listens on 127.0.0.1.
       ALLOW_PRIVATE_URLS: 'true',
+      // Benchmarks measure the gateway's own throughput, not the per-tenant rate limits.
+      RATE_LIMIT_LOGIN: 'off',
+      RATE_LIMIT_USERS: 'off',
+      RATE_LIMIT_MINIAPP: 'off',
+      RATE_LIMIT_PASSTHROUGH: 'off',
     },
     /WXGATE_LISTENING (\d+)/,
     true,

@@ -10,6 +10,7 @@ import { usersFeature } from '../users/users-feature';
 import { miniappFeature } from '../miniapp/miniapp-feature';
 import { payFeature } from '../pay/pay-feature';
 import { platformFeature } from '../platform/platform-feature';
+import { limitsFeature } from '../limits/limits-feature';
 import type { Services } from './services';
 
 /**
@@ -27,6 +28,7 @@ export const FEATURES: readonly FeatureModule<Services>[] = [
   miniappFeature,
   payFeature,
   platformFeature,
+  limitsFeature,
 ];
 
 /** The tenant record as the features above make it up (the gateway and the tenants CLI share it). */

@@ -24,6 +24,7 @@ import { ServiceKeys } from '../auth/service-keys';
 import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
+import { RateLimits, rateDefaults } from '../limits/rate-limits';
 import { adminRoutes } from '../admin/admin-routes';
 import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
@@ -141,6 +142,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     metrics,
     http,
     platforms,
+    limits: new RateLimits({ redis, defaults: rateDefaults(config) }),
   };
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));

@@ -15,6 +15,7 @@ import type { Metrics } from '../ops/metrics';
 import type { Platforms } from '../platforms/platforms';
 import type { TenantRepository } from '../tenancy/tenant-repository';
 import type { WeChatHttp } from '../transport/wechat-http';
+import type { RateLimits } from '../limits/rate-limits';
 
 /**
  * Everything the composition root builds once per process and may hand to features. A feature
@@ -44,4 +45,6 @@ export interface Services {
   http: WeChatHttp;
   /** Third-party platforms: definitions, tickets, component APIs, authorizers. */
   platforms: Platforms;
+  /** Per-tenant request rates shared by the fleet (login, users, mini-program APIs, passthrough). */
+  limits: RateLimits;
 }

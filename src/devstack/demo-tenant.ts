@@ -15,6 +15,7 @@ export interface TenantFileContent {
   webhook?: { url: string; secret: string };
   pay?: { mchid: string };
   pushEncryption?: 'required' | 'optional';
+  limits?: { login?: string; users?: string; miniapp?: string; passthrough?: string };
   rules: unknown[];
 }
 

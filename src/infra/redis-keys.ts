@@ -44,6 +44,15 @@ export const redisKeys = {
   /** First use of a signed plain-mode push query. */
   pushNonce: (appid: string, timestamp: string, nonce: string, signature: string) => `${P}:push-nonce:${appid}:${timestamp}:${nonce}:${signature}`,
 
+  /**
+   * Per-tenant rate-limit counters (rate-limiter-flexible, one fixed window each): the library writes
+   * `<rateLimitPrefix>:<rateLimitKey>`. One prefix per window length, so a changed window starts a
+   * fresh counter; the `{appid}` hash tag keeps all of a tenant's counters in one Cluster slot (each
+   * counter is one key touched by one script, so Cluster needs nothing more).
+   */
+  rateLimitPrefix: (windowS: number) => `${P}:rl:${windowS}s`,
+  rateLimitKey: (appid: string, limitClass: string) => `{${appid}}:${limitClass}`,
+
   /** Webhook delivery: the set of tenant streams, each tenant's stream, retry schedule and dead letters. */
   deliveryStreams: `${P}:wh:streams`,
   deliveryStream: (appid: string) => `${P}:wh:${appid}`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { parseRate, RATE_FORMAT, type Rate } from './rates';
 
 /**
  * Every setting comes from the environment and is validated once at start-up. Each entry here is
@@ -23,6 +24,12 @@ const url = (protocols: string[]) =>
     },
     `a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
   );
+
+/** A per-tenant request rate (`"50/s"`, `"600/min"`, `"off"`); `null` means no limit. */
+const rate = z
+  .string()
+  .refine((v) => parseRate(v) !== undefined, RATE_FORMAT)
+  .transform((v) => parseRate(v) as Rate | null);
 
 const base64Key32 = z.string().refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
   message: 'a 32-byte key, base64-encoded (e.g. `openssl rand -base64 32`)',
@@ -81,6 +88,26 @@ export const configSpec = {
     doc: 'Optional. The address WeChat Pay reaches this gateway at (e.g. `https://gw.example.com`): payment and refund notifications go to `<PUBLIC_BASE_URL>/<appid>/pay/notify` and `/refund-notify`. Without it, pay endpoints answer 503 `PAY_NOT_CONFIGURED`',
   },
   PAY_TIMEOUT_MS: { schema: int(100, 60000), default: '10000', doc: 'Timeout of one call to WeChat Pay' },
+  RATE_LIMIT_LOGIN: {
+    schema: rate,
+    default: '50/s',
+    doc: "Default per-tenant rate of `POST /:appid/auth/login`, shared by every instance (e.g. `20/s`, `600/min`, `10000/h`, or `off`); a tenant file's `limits.login` overrides it. Over it: 429 `RATE_LIMITED` with `Retry-After`",
+  },
+  RATE_LIMIT_USERS: {
+    schema: rate,
+    default: '200/s',
+    doc: 'Default per-tenant rate of the user endpoints (`/auth/logout`, `/users/me...`); overridden by `limits.users`',
+  },
+  RATE_LIMIT_MINIAPP: {
+    schema: rate,
+    default: '200/s',
+    doc: 'Default per-tenant rate of the mini-program APIs (wxacode, messages, text check, media, links); overridden by `limits.miniapp`',
+  },
+  RATE_LIMIT_PASSTHROUGH: {
+    schema: rate,
+    default: '200/s',
+    doc: 'Default per-tenant rate of `/:appid/wxapi/*`; overridden by `limits.passthrough`',
+  },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'at least 16 characters').optional(),
     default: undefined,

@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { status: [500], meaning: 'a bug; logged with its stack, never shown' },
   NOT_READY: { status: [503], meaning: '`/readyz`: a dependency is unavailable' },
   STORE_UNAVAILABLE: { status: [503], meaning: 'MongoDB or Redis is down, hung or not serving (`Retry-After`; see "Store outages")' },
+  RATE_LIMITED: { status: [429], meaning: 'the tenant\'s rate limit for this kind of route is used up, on every instance together (`Retry-After`; see "Rate limits")' },
 
   // credentials
   UNAUTHENTICATED: { status: [401], meaning: 'no `Authorization: Bearer` credential' },

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { type GatewayState } from '../http/context';
+import { type GatewayMiddleware, type GatewayState } from '../http/context';
 import { tenantOf } from '../tenancy/tenant-context';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
@@ -8,6 +8,7 @@ import { checkText, generateScheme, generateUrlLink, getTempMedia, getUnlimitedW
 import { jsonInput, parseBody, parseQuery, validate } from '../http/http-input';
 import { requireSession, sessionOrKey, sessionUser } from '../auth/session-auth';
 import type { SessionStore } from '../auth/session-store';
+import type { RateLimits } from '../limits/rate-limits';
 import { customerBody, linkBody, MEDIA_ID_PARAM, mediaQuery, subscribeBody, textCheckBody, wxacodeBody } from './schemas';
 import { readMediaUpload } from './media-upload';
 
@@ -15,6 +16,7 @@ export interface MiniappRouteDeps {
   clients: WeChatClients;
   keys: ServiceKeys;
   sessions: SessionStore;
+  limits: Pick<RateLimits, 'middleware'>;
 }
 
 /**
@@ -30,9 +32,15 @@ export interface MiniappRouteDeps {
  */
 export function miniappRoutes(d: MiniappRouteDeps): Router<GatewayState> {
   const router = new Router<GatewayState>();
-  const key = requireServiceKey(d.keys);
-  const session = requireSession(d.sessions);
-  const userOrKey = sessionOrKey(d.sessions, d.keys);
+  // Every route counts against the tenant's `miniapp` rate, once the caller is authenticated.
+  const rate = d.limits.middleware('miniapp');
+  const thenRate =
+    (auth: GatewayMiddleware): GatewayMiddleware =>
+    (ctx, next) =>
+      auth(ctx, () => rate(ctx, next));
+  const key = thenRate(requireServiceKey(d.keys));
+  const session = thenRate(requireSession(d.sessions));
+  const userOrKey = thenRate(sessionOrKey(d.sessions, d.keys));
   const client = (ctx: Parameters<typeof tenantOf>[0]) => d.clients.for(tenantOf(ctx));
 
   router.post('/:appid/wxacode', userOrKey, jsonInput(4 * 1024), async (ctx) => {

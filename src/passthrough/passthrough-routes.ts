@@ -6,6 +6,7 @@ import { readRawBody } from '../http/raw-body';
 import type { ServiceKeys } from '../auth/service-keys';
 import { requireServiceKey } from '../auth/service-key-auth';
 import type { WeChatClients } from '../wechat/wechat-clients';
+import type { RateLimits } from '../limits/rate-limits';
 import { CLASSIC_TOKEN_API, STABLE_TOKEN_API } from '../token/sources/app-secret-token';
 
 const SAFE_PATH = /^\/[A-Za-z0-9_\-./]{1,200}$/;
@@ -18,9 +19,10 @@ const PASSTHROUGH_BODY_LIMIT = 10 * 1024 * 1024;
  * the tenant's access token injected. WeChat's JSON comes back verbatim (errcodes included) so
  * existing SDK code keeps working; binary answers are streamed.
  */
-export function passthroughRoutes(keys: ServiceKeys, clients: WeChatClients): Router<GatewayState> {
+export function passthroughRoutes(keys: ServiceKeys, clients: WeChatClients, limits: Pick<RateLimits, 'middleware'>): Router<GatewayState> {
   const router = new Router<GatewayState>();
-  router.all('/:appid/wxapi/{*rest}', requireServiceKey(keys), async (ctx) => forward(ctx, clients));
+  // Counted once the key is checked, so callers without one cannot use up the tenant's rate.
+  router.all('/:appid/wxapi/{*rest}', requireServiceKey(keys), limits.middleware('passthrough'), async (ctx) => forward(ctx, clients));
   return router;
 }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../kernel/clock';
 import type { SecretBox } from '../tenancy/secret-box';
 import type { SessionStore } from '../auth/session-store';
 import type { WeChatClients } from '../wechat/wechat-clients';
+import type { RateLimits } from '../limits/rate-limits';
 import { UserRepository } from './user-repository';
 import { usersRoutes } from './users-routes';
 
@@ -13,6 +14,7 @@ export interface UsersNeeds {
   clock: Clock;
   clients: WeChatClients;
   sessions: SessionStore;
+  limits: RateLimits;
 }
 
 /** Login, sessions, profile and phone. */
@@ -21,6 +23,6 @@ export const usersFeature: FeatureModule<UsersNeeds> = {
   create: async (n) => {
     const users = new UserRepository(n.mongo, n.box);
     await users.ensureIndexes();
-    return { routes: [usersRoutes({ clock: n.clock, clients: n.clients, users, sessions: n.sessions })] };
+    return { routes: [usersRoutes({ clock: n.clock, clients: n.clients, users, sessions: n.sessions, limits: n.limits })] };
   },
 };

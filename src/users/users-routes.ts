@@ -11,6 +11,7 @@ import { decryptUserData, verifyRawDataSignature } from './data-crypt';
 import { jsonInput, parseBody } from '../http/http-input';
 import { requireSession, sessionUser } from '../auth/session-auth';
 import type { SessionStore } from '../auth/session-store';
+import type { RateLimits } from '../limits/rate-limits';
 import { publicUser, userGone, type UserRepository } from './user-repository';
 import { phoneFrom, profileFrom } from './user-data';
 
@@ -69,6 +70,8 @@ export interface UsersRouteDeps {
   clients: WeChatClients;
   users: UserRepository;
   sessions: SessionStore;
+  /** Per-tenant rates: `login` on login, `users` on the rest (counted once the caller is authenticated). */
+  limits: Pick<RateLimits, 'middleware'>;
 }
 
 /**
@@ -82,8 +85,10 @@ export interface UsersRouteDeps {
 export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
   const router = new Router<GatewayState>();
   const session = requireSession(d.sessions);
+  const loginRate = d.limits.middleware('login');
+  const usersRate = d.limits.middleware('users');
 
-  router.post('/:appid/auth/login', jsonInput(1024), async (ctx) => {
+  router.post('/:appid/auth/login', loginRate, jsonInput(1024), async (ctx) => {
     const { code } = parseBody(ctx, loginBody);
     const tenant = tenantOf(ctx);
     const wx = await code2Session(d.clients.for(tenant), code);
@@ -100,7 +105,7 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     };
   });
 
-  router.post('/:appid/auth/logout', session, jsonInput(256), async (ctx) => {
+  router.post('/:appid/auth/logout', session, usersRate, jsonInput(256), async (ctx) => {
     const { all } = parseBody(ctx, logoutBody);
     const token = bearerOf(ctx.get('authorization'));
     const owner = { appid: tenantOf(ctx).appid, openid: sessionUser(ctx).openid };
@@ -109,7 +114,7 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     ctx.status = 204;
   });
 
-  router.get('/:appid/users/me', session, async (ctx) => {
+  router.get('/:appid/users/me', session, usersRate, async (ctx) => {
     const { appid } = tenantOf(ctx);
     const user = await d.users.find(appid, sessionUser(ctx).openid);
     if (!user) throw userGone();
@@ -117,7 +122,7 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     ctx.body = publicUser(user);
   });
 
-  router.post('/:appid/users/me/profile', session, jsonInput(32 * 1024), async (ctx) => {
+  router.post('/:appid/users/me/profile', session, usersRate, jsonInput(32 * 1024), async (ctx) => {
     const body = parseBody(ctx, profileBody);
     const { appid } = tenantOf(ctx);
     const { openid } = sessionUser(ctx);
@@ -132,7 +137,7 @@ export function usersRoutes(d: UsersRouteDeps): Router<GatewayState> {
     ctx.body = { profile };
   });
 
-  router.post('/:appid/users/me/phone', session, jsonInput(8 * 1024), async (ctx) => {
+  router.post('/:appid/users/me/phone', session, usersRate, jsonInput(8 * 1024), async (ctx) => {
     const body = parseBody(ctx, phoneBody);
     const tenant = tenantOf(ctx);
     const { openid } = sessionUser(ctx);
