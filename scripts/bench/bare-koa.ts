@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import { serveForBench } from './serve';
 
 /** The floor: Koa reading the body and answering "success", nothing else. */
 const app = new Koa();
@@ -9,11 +10,4 @@ app.use(async (ctx) => {
   ctx.type = 'text/plain';
   ctx.body = 'success';
 });
-const server = app.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveForBench((port, host, ready) => app.listen(port, host, ready));

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import Koa from 'koa';
 import axios from 'axios';
+import { serveForBench } from './serve';
 
 /**
  * The baseline for the passthrough: a bare Koa + axios proxy that forwards to the upstream with a
@@ -26,13 +27,6 @@ async function main(): Promise<void> {
     ctx.type = String(res.headers['content-type'] ?? 'application/json');
     ctx.body = Buffer.from(res.data as ArrayBuffer);
   });
-  const server = app.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
-  });
-  process.on('SIGTERM', () => {
-    server.closeAllConnections();
-    server.close(() => process.exit(0));
-  });
+  serveForBench((port, host, ready) => app.listen(port, host, ready));
 }
 void main();

@@ -1,5 +1,6 @@
 import { createDecipheriv, createPublicKey, verify } from 'node:crypto';
 import Koa from 'koa';
+import { serveForBench } from './serve';
 
 /**
  * The cryptographic floor of a WeChat Pay notification, on the same Koa as the bare server: read the
@@ -43,11 +44,4 @@ app.use(async (ctx) => {
   }
   ctx.status = 204;
 });
-const server = app.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveForBench((port, host, ready) => app.listen(port, host, ready));

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { serveForBench } from './serve';
 
 /**
  * A tenant backend that takes every webhook delivery (200) and counts them; `GET /count` answers
@@ -17,11 +18,4 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : 0}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveForBench((port, host, ready) => server.listen(port, host, ready));
