@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { loadConfigSubset } from '../kernel/config';
+import { AuditLog } from '../audit/audit-log';
 import { createLogger } from '../kernel/log';
 import { connectMongo } from '../infra/mongo';
 import { createRedis, connectRedis } from '../infra/redis';
@@ -24,6 +26,8 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
   const box = new SecretBox(cfg.SECRETS_KEY);
   const repo = new TenantRepository(mongo, box, tenantSections);
   await repo.ensureIndexes();
+  const audit = new AuditLog(mongo);
+  await audit.ensureIndexes();
   return {
     ...io,
     mongo,
@@ -33,6 +37,8 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
     announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),
+    audit,
+    actor: `cli@${os.hostname()}`,
     announcePlatform: (componentAppid) => publishInvalidation(redis, { kind: 'platform', appid: componentAppid }),
     async close() {
       await redis.quit().catch(() => redis.disconnect());

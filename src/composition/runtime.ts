@@ -19,6 +19,7 @@ import { TokenManager } from '../token/token-manager';
 import { TenantTokens } from '../token/tenant-tokens';
 import { appSecretSources } from '../token/sources/app-secret-token';
 import { Platforms } from '../platforms/platforms';
+import { AuditLog } from '../audit/audit-log';
 import { WeChatClients } from '../wechat/wechat-clients';
 import { ServiceKeys } from '../auth/service-keys';
 import { SessionStore } from '../auth/session-store';
@@ -94,6 +95,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
+  const audit = new AuditLog(mongo, () => clock.now());
+  await audit.ensureIndexes();
   const platforms = new Platforms({
     mongo,
     redis,
@@ -105,7 +108,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     tokens: manager,
     defaultApiBase: config.WECHAT_API_BASE,
     sleep,
-    onReauthorizationRequired: (componentAppid, appid) => metrics.reauthorizationRequired.inc({ component: componentAppid, appid }),
+    onReauthorizationRequired: (componentAppid, appid) => {
+      metrics.reauthorizationRequired.inc({ component: componentAppid, appid });
+      void audit
+        .record({ actor: `wechat:${componentAppid}`, action: 'authorizer.reauthorization_required', target: { kind: 'authorizer', id: appid }, appid, details: { errcode: 61023 } })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'audit entry not written'));
+    },
   });
   await platforms.ensureIndexes();
   // Mini programs authorized to a third-party platform: their tokens and logins go through it.
@@ -142,6 +150,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     metrics,
     http,
     platforms,
+    audit,
     limits: new RateLimits({ redis, defaults: rateDefaults(config) }),
   };
   const features: Feature[] = [];
@@ -157,7 +166,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
-    adminRoutes(config.ADMIN_TOKEN, tenants),
+    adminRoutes(config.ADMIN_TOKEN, tenants, audit),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
   const tenantRoutes = features.flatMap((f) => f.routes ?? []);

@@ -13,6 +13,7 @@ import type { TokenManager } from '../token/token-manager';
 import type { WeChatClients } from '../wechat/wechat-clients';
 import type { Metrics } from '../ops/metrics';
 import type { Platforms } from '../platforms/platforms';
+import type { AuditLog } from '../audit/audit-log';
 import type { TenantRepository } from '../tenancy/tenant-repository';
 import type { WeChatHttp } from '../transport/wechat-http';
 import type { RateLimits } from '../limits/rate-limits';
@@ -45,6 +46,8 @@ export interface Services {
   http: WeChatHttp;
   /** Third-party platforms: definitions, tickets, component APIs, authorizers. */
   platforms: Platforms;
+  /** Where changes to configuration and to tenants' standing are recorded. */
+  audit: AuditLog;
   /** Per-tenant request rates shared by the fleet (login, users, mini-program APIs, passthrough). */
   limits: RateLimits;
 }

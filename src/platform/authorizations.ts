@@ -9,6 +9,7 @@ import type { TenantRepository } from '../tenancy/tenant-repository';
 import { announceTenantChange } from '../tenancy/tenant-resolver';
 import type { Platform } from '../platforms/platform';
 import type { Platforms } from '../platforms/platforms';
+import type { AuditLog } from '../audit/audit-log';
 import { AUTH_CODE_REFUSED } from '../platforms/component-api';
 
 /** Authorization codes live an hour. */
@@ -21,6 +22,7 @@ export interface AuthorizationDeps {
   clock: Clock;
   log: Logger;
   allowPrivateUrls: boolean;
+  audit: AuditLog;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Authorizations {
     const created = await this.upsertTenant(platform, appid);
     await this.d.redis.set(doneKey, appid, 'EX', AUTH_CODE_MEMORY_S).catch(() => undefined);
     this.d.log.info({ audit: true, componentAppid: platform.componentAppid, appid, created }, 'mini program authorized the platform');
+    await this.d.audit.record({ actor: `wechat:${platform.componentAppid}`, action: 'authorizer.authorized', target: { kind: 'authorizer', id: appid }, appid, details: { created } });
     return { appid, created };
   }
 
@@ -69,6 +72,7 @@ export class Authorizations {
       await this.announce(appid);
     }
     this.d.log.warn({ audit: true, componentAppid: platform.componentAppid, appid }, 'mini program revoked its authorization: tenant disabled');
+    await this.d.audit.record({ actor: `wechat:${platform.componentAppid}`, action: 'authorizer.unauthorized', target: { kind: 'authorizer', id: appid }, appid });
   }
 
   private async upsertTenant(platform: Platform, appid: string): Promise<boolean> {

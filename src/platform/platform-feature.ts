@@ -6,11 +6,13 @@ import type { Redis } from '../infra/redis';
 import type { TenantRepository } from '../tenancy/tenant-repository';
 import type { Platforms } from '../platforms/platforms';
 import type { Metrics } from '../ops/metrics';
+import type { AuditLog } from '../audit/audit-log';
 import { Authorizations } from './authorizations';
 import { platformRoutes } from './platform-routes';
 
 export interface PlatformNeeds {
   platforms: Platforms;
+  audit: AuditLog;
   tenantRepo: TenantRepository;
   redis: Redis;
   clock: Clock;
@@ -26,7 +28,15 @@ const TICKET_AGE_EVERY_MS = 30_000;
 export const platformFeature: FeatureModule<PlatformNeeds> = {
   name: 'platform',
   create: (n) => {
-    const authorizations = new Authorizations({ platforms: n.platforms, tenants: n.tenantRepo, redis: n.redis, clock: n.clock, log: n.log, allowPrivateUrls: n.config.ALLOW_PRIVATE_URLS });
+    const authorizations = new Authorizations({
+      platforms: n.platforms,
+      tenants: n.tenantRepo,
+      redis: n.redis,
+      clock: n.clock,
+      log: n.log,
+      allowPrivateUrls: n.config.ALLOW_PRIVATE_URLS,
+      audit: n.audit,
+    });
     let timer: NodeJS.Timeout | undefined;
     const measure = async () => {
       try {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { freePort } from '../../src/devstack/ports';
 import { buildPush, samplePush } from '../../src/sandbox/push-simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { runTenantsCli, startGateway, type GatewayProcess } from '../support/gateway-process';
+import { runTenantsCli, startGateway, TEST_ADMIN_TOKEN, type GatewayProcess } from '../support/gateway-process';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { request } from '../support/http';
 import { pollUntil } from '../support/gateway-helpers';
@@ -157,6 +157,11 @@ describe('third-party platform mode (3 gateway processes + sandbox)', function (
     const metrics = await request(`${h.url()}/metrics`, { timeoutMs: 5000 });
     expect(metrics.text).to.match(new RegExp(`wxgate_platform_reauthorization_required_total\\{component="${platform.componentAppid}",appid="${X}"\\} 1`));
     expect(h.fleet[0]?.output()).to.match(/"audit":true.*reauthorization required/);
+    const audit = await request(`${h.url()}/admin/audit?appid=${X}`, { auth: TEST_ADMIN_TOKEN, timeoutMs: 5000 });
+    expect((audit.json.entries as { action: string; actor: string }[]).map((e) => `${e.actor} ${e.action}`)).to.include.members([
+      `wechat:${platform.componentAppid} authorizer.reauthorization_required`,
+      `wechat:${platform.componentAppid} authorizer.authorized`,
+    ]);
 
     const sync = await runTenantsCli(['platforms', 'sync', platform.componentAppid], { WECHAT_API_BASE: h.sbx.url });
     expect(sync.code, sync.stderr).to.equal(0);

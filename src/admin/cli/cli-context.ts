@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Redis } from '../../infra/redis';
+import type { AuditLog } from '../../audit/audit-log';
 import type { SecretBox } from '../../tenancy/secret-box';
 import type { TenantRepository } from '../../tenancy/tenant-repository';
 import type { TenantSections } from '../../tenancy/tenant-sections';
@@ -23,6 +24,9 @@ export interface CliContext extends Output {
   announceMerchant(mchid: string): Promise<void>;
   /** Drops every gateway's cached copy of a platform. */
   announcePlatform(componentAppid: string): Promise<void>;
+  /** Where every change is recorded, and who makes it ("cli@<host>"). */
+  audit: AuditLog;
+  actor: string;
   close(): Promise<void>;
 }
 

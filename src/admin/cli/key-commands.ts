@@ -15,6 +15,7 @@ export async function keysCommand(ctx: CliContext, args: string[]): Promise<void
         if (!name) throw new CliError('keys create needs --name <label>', 2);
         if (!(await ctx.repo.find(appid))) throw new CliError(`no tenant ${appid}`);
         const created = await keys.create(appid, name);
+        await ctx.audit.record({ actor: ctx.actor, action: 'key.create', target: { kind: 'key', id: created.keyId }, appid, details: { name } });
         ctx.out(`key id: ${created.keyId}`);
         ctx.out(`key:    ${created.key}`);
         ctx.out('Store the key now: it is not shown again.');
@@ -34,6 +35,7 @@ export async function keysCommand(ctx: CliContext, args: string[]): Promise<void
         const keyId = rest[1];
         if (!keyId) throw new CliError('keys revoke needs <appid> <keyId>', 2);
         if (!(await keys.revoke(appid, keyId))) throw new CliError(`no active key ${keyId} for ${appid}`);
+        await ctx.audit.record({ actor: ctx.actor, action: 'key.revoke', target: { kind: 'key', id: keyId }, appid });
         try {
           // Gateways drop their copies at once, including the one they would serve during a MongoDB outage.
           await ctx.announceKeyRevocation(appid, keyId);

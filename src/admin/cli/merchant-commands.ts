@@ -35,7 +35,18 @@ export async function merchantsCommand(ctx: CliContext, args: string[], defs: Me
   switch (sub) {
     case 'apply':
       for (const m of defs ?? []) {
+        const before = await repo.find(m.mchid);
         const outcome = await repo.upsert(m);
+        if (outcome !== 'unchanged') {
+          await ctx.audit.record({
+            actor: ctx.actor,
+            action: 'merchant.apply',
+            target: { kind: 'merchant', id: m.mchid },
+            before: before ? maskMerchant(before) : null,
+            after: maskMerchant(m),
+            details: { outcome },
+          });
+        }
         if (outcome !== 'unchanged') await ctx.announceMerchant(m.mchid);
         ctx.out(`${m.mchid} ${outcome} (${m.name}, ${m.publicKeyId ? 'public key' : 'platform certificates'})`);
       }
@@ -59,7 +70,16 @@ export async function merchantsCommand(ctx: CliContext, args: string[], defs: Me
       const mchid = requireMchid(rest[0]);
       const users = await ctx.repo.model.countDocuments({ 'pay.mchid': mchid }).exec();
       if (users > 0 && !rest.includes('--force')) throw new CliError(`merchant ${mchid} is used by ${users} tenant(s); remove their "pay" first, or pass --force`);
-      if (!(await repo.remove(mchid))) throw new CliError(`no merchant ${mchid}`);
+      const before = await repo.find(mchid);
+      if (!before || !(await repo.remove(mchid))) throw new CliError(`no merchant ${mchid}`);
+      await ctx.audit.record({
+        actor: ctx.actor,
+        action: 'merchant.remove',
+        target: { kind: 'merchant', id: mchid },
+        before: maskMerchant(before),
+        after: null,
+        details: { forced: users > 0 },
+      });
       await ctx.announceMerchant(mchid);
       ctx.out(`${mchid} removed`);
       return;

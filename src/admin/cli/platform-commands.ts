@@ -47,7 +47,18 @@ export async function platformsCommand(ctx: CliContext, args: string[], defs: Pl
   switch (sub) {
     case 'apply':
       for (const p of defs ?? []) {
+        const before = await store.find(p.componentAppid);
         const outcome = await store.upsert(p);
+        if (outcome !== 'unchanged') {
+          await ctx.audit.record({
+            actor: ctx.actor,
+            action: 'platform.apply',
+            target: { kind: 'platform', id: p.componentAppid },
+            before: before ? maskPlatform(before) : null,
+            after: maskPlatform(p),
+            details: { outcome },
+          });
+        }
         if (outcome !== 'unchanged') await ctx.announcePlatform(p.componentAppid);
         ctx.out(`${p.componentAppid} ${outcome} (${p.name})`);
       }
@@ -82,7 +93,16 @@ export async function platformsCommand(ctx: CliContext, args: string[], defs: Pl
       const c = requireComponent(rest[0]);
       const users = (await store.listAuthorizers(c)).filter((a) => a.status !== 'unauthorized').length;
       if (users > 0 && !rest.includes('--force')) throw new CliError(`platform ${c} has ${users} authorizer(s); pass --force to remove it anyway (their tenants stop working)`);
-      if (!(await store.remove(c))) throw new CliError(`no platform ${c}`);
+      const before = await store.find(c);
+      if (!before || !(await store.remove(c))) throw new CliError(`no platform ${c}`);
+      await ctx.audit.record({
+        actor: ctx.actor,
+        action: 'platform.remove',
+        target: { kind: 'platform', id: c },
+        before: maskPlatform(before),
+        after: null,
+        details: { authorizers: users },
+      });
       await ctx.announcePlatform(c);
       ctx.out(`${c} removed`);
       return;
@@ -124,6 +144,13 @@ async function syncAuthorizers(ctx: CliContext, store: PlatformStore, p: Platfor
         if (before?.status === 'reauthorization_required') {
           // Gateways remember the refusal for a while; tell them it is over.
           await publishInvalidation(ctx.redis, { kind: 'token', appid: a.appid, ref: authorizerTokenKey(p.componentAppid, a.appid) });
+          await ctx.audit.record({
+            actor: ctx.actor,
+            action: 'authorizer.restored',
+            target: { kind: 'authorizer', id: a.appid },
+            appid: a.appid,
+            details: { componentAppid: p.componentAppid },
+          });
           ctx.out(`${a.appid} restored (was reauthorization_required)`);
         }
       }

@@ -25,8 +25,21 @@ export function loadDefinitions(files: string[], io: Output, sections: TenantSec
 
 export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): Promise<void> {
   for (const def of defs) {
+    const before = await ctx.repo.find(def.appid);
     const outcome = await ctx.repo.upsert(def);
-    if (outcome !== 'unchanged') await ctx.announce(def.appid);
+    if (outcome !== 'unchanged') {
+      await ctx.announce(def.appid);
+      const after = await ctx.repo.find(def.appid);
+      await ctx.audit.record({
+        actor: ctx.actor,
+        action: 'tenant.apply',
+        target: { kind: 'tenant', id: def.appid },
+        appid: def.appid,
+        before: before ? ctx.repo.sections.mask(before) : null,
+        after: after ? ctx.repo.sections.mask(after) : null,
+        details: { outcome },
+      });
+    }
     ctx.out(`${def.appid} ${outcome} (${def.name}, ${def.status})`);
   }
 }
@@ -59,11 +72,14 @@ export async function showCommand(ctx: CliContext, appid: string): Promise<void>
 export async function setStatusCommand(ctx: CliContext, appid: string, status: 'active' | 'disabled'): Promise<void> {
   if (!(await ctx.repo.setStatus(appid, status))) throw new CliError(`no tenant ${appid}`);
   await ctx.announce(appid);
+  await ctx.audit.record({ actor: ctx.actor, action: status === 'active' ? 'tenant.enable' : 'tenant.disable', target: { kind: 'tenant', id: appid }, appid });
   ctx.out(`${appid} ${status === 'active' ? 'enabled' : 'disabled'}`);
 }
 
 export async function removeCommand(ctx: CliContext, appid: string): Promise<void> {
-  if (!(await ctx.repo.remove(appid))) throw new CliError(`no tenant ${appid}`);
+  const before = await ctx.repo.find(appid);
+  if (!before || !(await ctx.repo.remove(appid))) throw new CliError(`no tenant ${appid}`);
   await ctx.announce(appid);
+  await ctx.audit.record({ actor: ctx.actor, action: 'tenant.remove', target: { kind: 'tenant', id: appid }, appid, before: ctx.repo.sections.mask(before), after: null });
   ctx.out(`${appid} removed`);
 }

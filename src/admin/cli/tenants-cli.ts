@@ -6,6 +6,7 @@ import { keysCommand } from './key-commands';
 import { webhookCommand } from './webhook-commands';
 import { loadMerchantDefinitions, MERCHANTS_HELP, merchantsCommand } from './merchant-commands';
 import { loadPlatformDefinitions, PLATFORMS_HELP, platformsCommand } from './platform-commands';
+import { AUDIT_HELP, auditCommand } from './audit-commands';
 
 export const TENANTS_HELP = `Usage: npm run tenants -- <command> [args]
 
@@ -30,6 +31,8 @@ Webhook deliveries (forwarding of push messages to the tenant's backend):
 ${MERCHANTS_HELP}
 
 ${PLATFORMS_HELP}
+
+${AUDIT_HELP}
 
 Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS, WECHAT_API_BASE (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
@@ -77,6 +80,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
         break;
       case 'merchants':
         await merchantsCommand(ctx, rest, merchantDefs);
+        break;
+      case 'audit':
+        await auditCommand(ctx, rest);
         break;
       case 'platforms':
         await platformsCommand(ctx, rest, platformDefs, { wechatApiBase: loadConfigSubset(env, ['WECHAT_API_BASE']).WECHAT_API_BASE, allowPrivateUrls });

@@ -26,6 +26,7 @@ export async function webhookCommand(ctx: CliContext, args: string[]): Promise<v
       const ids = rest.filter((a) => a !== '--all');
       if (!all && ids.length === 0) throw new CliError('redeliver needs --all or dead-letter ids', 2);
       const n = await admin.redeliver(appid, all ? 'all' : ids);
+      await ctx.audit.record({ actor: ctx.actor, action: 'webhook.redeliver', target: { kind: 'webhook', id: appid }, appid, details: { count: n } });
       ctx.out(`${n} message(s) queued for delivery again`);
       break;
     }
