@@ -30,6 +30,7 @@ import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
+import { openApiRoutes } from './openapi';
 import type { Services } from './services';
 
 /** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
@@ -47,9 +48,14 @@ export interface Runtime {
   redis: Redis;
   mongo: Connection;
   tenants: TenantRepository;
-  /** The routes the app serves: gateway paths reserved for system routes, and every tenant route shape. */
-  routes: { reserved: ReadonlySet<string>; tenant: { path: string; methods: string[] }[] };
+  /** The routes the app serves: gateway paths reserved for system routes, and every system and tenant route shape. */
+  routes: { reserved: ReadonlySet<string>; system: RouteShape[]; tenant: RouteShape[] };
   close(): Promise<void>;
+}
+
+export interface RouteShape {
+  path: string;
+  methods: string[];
 }
 
 export interface RuntimeOptions {
@@ -158,6 +164,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes(config.ADMIN_TOKEN, tenants),
+    openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
   const tenantRoutes = features.flatMap((f) => f.routes ?? []);
@@ -184,7 +191,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     tenants,
     routes: {
       reserved: reservedPaths(systemRoutes),
-      tenant: tenantRoutes.flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }))),
+      system: routeShapes(systemRoutes),
+      tenant: routeShapes(tenantRoutes),
     },
     async close() {
       clearInterval(refreshTimer);
@@ -199,6 +207,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       await mongo.close();
     },
   };
+}
+
+/** Each route of the routers as path and methods (router.use() layers, which have no methods, left out). */
+function routeShapes(routers: { stack: { path: unknown; methods: string[] }[] }[]): RouteShape[] {
+  return routers.flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] })));
 }
 
 /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes connections. */
