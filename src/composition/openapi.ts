@@ -38,8 +38,8 @@ const AUTH_NOTE: Partial<Record<RouteAuth, string>> = {
   wechatPaySignature: 'Called by WeChat Pay: signed with the platform certificate (`Wechatpay-Signature`, `Wechatpay-Serial`, `Wechatpay-Timestamp`, `Wechatpay-Nonce` headers).',
 };
 
-/** Every error answer is `{error: {code, message, details?}}`; one response per status, its codes listed. */
-function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject {
+/** Every error answer is `{error: {code, message, details?}}` (WeChat Pay's notifications: `{code: "FAIL", message, error: {code}}`); one response per status, its codes listed. */
+function errorResponses(codes: readonly ErrorCode[], wechatPayShape: boolean): ZodOpenApiResponsesObject {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     for (const status of ERROR_CATALOGUE[code].status) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
@@ -50,9 +50,12 @@ function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject 
       description: list.map((c) => `\`${c}\`: ${ERROR_CATALOGUE[c].meaning}`).join('\n\n'),
       content: {
         'application/json': {
-          schema: z.object({
-            error: z.object({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
-          }),
+          schema: wechatPayShape
+            ? // WeChat Pay retries a notification answered {code: "FAIL", message}; the gateway's code rides along.
+              z.object({ code: z.literal('FAIL'), message: z.string(), error: z.object({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]) }) })
+            : z.object({
+                error: z.object({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+              }),
         },
       },
     };
@@ -83,7 +86,7 @@ function operation(r: RouteDoc, method: string): ZodOpenApiOperationObject {
     ...(r.rawBody && method !== 'get' ? { requestBody: { description: r.rawBody.description, content: { [r.rawBody.contentType]: {} } } } : {}),
     responses: {
       [String(r.success.status)]: { description: r.success.description, ...(r.success.contentType ? { content: { [r.success.contentType]: {} } } : {}) },
-      ...errorResponses(errorCodes),
+      ...errorResponses(errorCodes, r.auth === 'wechatPaySignature'),
     },
     'x-error-codes': errorCodes,
   };
