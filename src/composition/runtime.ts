@@ -31,6 +31,7 @@ import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
+import { openApiRoutes } from './openapi';
 import type { Services } from './services';
 
 /** How often each instance looks for tokens due for renewal (requests also trigger renewal). */
@@ -48,9 +49,14 @@ export interface Runtime {
   redis: Redis;
   mongo: Connection;
   tenants: TenantRepository;
-  /** The routes the app serves: gateway paths reserved for system routes, and every tenant route shape. */
-  routes: { reserved: ReadonlySet<string>; tenant: { path: string; methods: string[] }[] };
+  /** The routes the app serves: gateway paths reserved for system routes, and every system and tenant route shape. */
+  routes: { reserved: ReadonlySet<string>; system: RouteShape[]; tenant: RouteShape[] };
   close(): Promise<void>;
+}
+
+export interface RouteShape {
+  path: string;
+  methods: string[];
 }
 
 export interface RuntimeOptions {
@@ -167,6 +173,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes(config.ADMIN_TOKEN, tenants, audit),
+    openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
   const tenantRoutes = features.flatMap((f) => f.routes ?? []);
@@ -193,7 +200,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     tenants,
     routes: {
       reserved: reservedPaths(systemRoutes),
-      tenant: tenantRoutes.flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }))),
+      system: routeShapes(systemRoutes),
+      tenant: routeShapes(tenantRoutes),
     },
     async close() {
       clearInterval(refreshTimer);
@@ -208,6 +216,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       await mongo.close();
     },
   };
+}
+
+/** Each route of the routers as path and methods (router.use() layers, which have no methods, left out). */
+function routeShapes(routers: { stack: { path: unknown; methods: string[] }[] }[]): RouteShape[] {
+  return routers.flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] })));
 }
 
 /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes connections. */

@@ -39,7 +39,7 @@ export interface PayRouteDeps {
 /** Notification bodies are small JSON envelopes (a few KB); anything far larger is not WeChat Pay. */
 const NOTIFY_MAX_BYTES = 64 * 1024;
 const NOTIFY_BODY_TIMEOUT_MS = 10_000;
-const syncQuery = z.object({ sync: z.enum(['true', 'false']).optional() }).strict();
+export const syncQuery = z.object({ sync: z.enum(['true', 'false']).optional() }).strict();
 
 /**
  * WeChat Pay for a tenant (auth: "key" = service key, "session" = user session):

@@ -9,7 +9,7 @@ import { requireServiceKey } from '../auth/service-key-auth';
 import type { TenantTokens } from '../token/tenant-tokens';
 import { secondsLeft } from '../token/token-record';
 
-const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).strict();
+export const invalidateBody = z.object({ access_token: z.string().min(1).max(1024) }).strict();
 
 /**
  * The central token service ("中控服务器"): a tenant's other systems take the token from here and

@@ -16,7 +16,7 @@ import { publicUser, userGone, type UserRepository } from './user-repository';
 import { phoneFrom, profileFrom } from './user-data';
 
 /** A wx.login code: printable ASCII, no spaces (real codes are 32 characters). */
-const loginBody = z.strictObject({
+export const loginBody = z.strictObject({
   code: z
     .string()
     .min(1)
@@ -27,13 +27,13 @@ const loginBody = z.strictObject({
 const base64Field = (max: number) => z.string().min(1).max(max);
 
 /** `{"all": true}` ends every session of the user, on every device; no body ends this one. */
-const logoutBody = z.strictObject({ all: z.boolean().optional() });
+export const logoutBody = z.strictObject({ all: z.boolean().optional() });
 
 /**
  * Unknown keys are ignored here (not refused) so a client may post the result of
  * wx.getUserProfile / getPhoneNumber as it comes (it also carries errMsg, cloudID, userInfo, ...).
  */
-const profileBody = z
+export const profileBody = z
   .object({
     encryptedData: base64Field(16 * 1024),
     iv: base64Field(64),
@@ -49,7 +49,7 @@ const profileBody = z
     path: ['signature'],
   });
 
-const phoneBody = z
+export const phoneBody = z
   .object({
     code: z
       .string()

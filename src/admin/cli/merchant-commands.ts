@@ -70,13 +70,17 @@ export async function merchantsCommand(ctx: CliContext, args: string[], defs: Me
       const mchid = requireMchid(rest[0]);
       const users = await ctx.repo.model.countDocuments({ 'pay.mchid': mchid }).exec();
       if (users > 0 && !rest.includes('--force')) throw new CliError(`merchant ${mchid} is used by ${users} tenant(s); remove their "pay" first, or pass --force`);
-      const before = await repo.find(mchid);
-      if (!before || !(await repo.remove(mchid))) throw new CliError(`no merchant ${mchid}`);
+      // One whose sealed values no longer open (wrong key, tampered) must still be removable.
+      const before = await repo.find(mchid).then(
+        (x) => (x ? maskMerchant(x) : null),
+        () => ({ unreadable: true }),
+      );
+      if (!(await repo.remove(mchid))) throw new CliError(`no merchant ${mchid}`);
       await ctx.audit.record({
         actor: ctx.actor,
         action: 'merchant.remove',
         target: { kind: 'merchant', id: mchid },
-        before: maskMerchant(before),
+        before,
         after: null,
         details: { forced: users > 0 },
       });

@@ -93,13 +93,17 @@ export async function platformsCommand(ctx: CliContext, args: string[], defs: Pl
       const c = requireComponent(rest[0]);
       const users = (await store.listAuthorizers(c)).filter((a) => a.status !== 'unauthorized').length;
       if (users > 0 && !rest.includes('--force')) throw new CliError(`platform ${c} has ${users} authorizer(s); pass --force to remove it anyway (their tenants stop working)`);
-      const before = await store.find(c);
-      if (!before || !(await store.remove(c))) throw new CliError(`no platform ${c}`);
+      // One whose sealed values no longer open (wrong key, tampered) must still be removable.
+      const before = await store.find(c).then(
+        (x) => (x ? maskPlatform(x) : null),
+        () => ({ unreadable: true }),
+      );
+      if (!(await store.remove(c))) throw new CliError(`no platform ${c}`);
       await ctx.audit.record({
         actor: ctx.actor,
         action: 'platform.remove',
         target: { kind: 'platform', id: c },
-        before: maskPlatform(before),
+        before,
         after: null,
         details: { authorizers: users },
       });

@@ -77,9 +77,13 @@ export async function setStatusCommand(ctx: CliContext, appid: string, status: '
 }
 
 export async function removeCommand(ctx: CliContext, appid: string): Promise<void> {
-  const before = await ctx.repo.find(appid);
-  if (!before || !(await ctx.repo.remove(appid))) throw new CliError(`no tenant ${appid}`);
+  // A tenant whose sealed values no longer open (wrong key, tampered) must still be removable.
+  const before = await ctx.repo.find(appid).then(
+    (t) => (t ? ctx.repo.sections.mask(t) : null),
+    () => ({ unreadable: true }),
+  );
+  if (!(await ctx.repo.remove(appid))) throw new CliError(`no tenant ${appid}`);
   await ctx.announce(appid);
-  await ctx.audit.record({ actor: ctx.actor, action: 'tenant.remove', target: { kind: 'tenant', id: appid }, appid, before: ctx.repo.sections.mask(before), after: null });
+  await ctx.audit.record({ actor: ctx.actor, action: 'tenant.remove', target: { kind: 'tenant', id: appid }, appid, before, after: null });
   ctx.out(`${appid} removed`);
 }
