@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Method } from 'axios';
 import type { Clock } from '../kernel/clock';
 import type { RawExchange, WeChatHttp } from '../transport/wechat-http';
-import { WeChatTransportError } from '../transport/wechat-http';
+import { pathAndQuery, WeChatTransportError } from '../transport/wechat-http';
 import { AppError } from '../kernel/errors';
 import { authorizationHeader } from '../protocol/wechatpay/pay-signature';
 import { DEFAULT_PAY_BASE } from '../merchants/merchant';
@@ -39,14 +39,13 @@ export class PayTransport {
 
   async send(account: MerchantAccount, req: PayRequest): Promise<RawExchange> {
     const m = account.merchant;
-    const qs = req.query && Object.keys(req.query).length ? '?' + new URLSearchParams(req.query).toString() : '';
     const body = req.body === undefined ? '' : JSON.stringify(req.body);
     const authorization = authorizationHeader({
       mchid: m.mchid,
       serialNo: m.serialNo,
       privateKey: account.privateKey,
       method: req.method,
-      pathAndQuery: req.path + qs,
+      pathAndQuery: pathAndQuery(req.path, req.query),
       body,
       timestamp: Math.floor(this.clock.now() / 1000),
       nonce: this.nonce(),

@@ -54,21 +54,13 @@ export class WeChatHttp {
     });
   }
 
-  async send(req: WeChatRequest): Promise<WeChatResponse> {
-    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    const headers: Record<string, string> = { ...(req.headers ?? {}) };
-    let data: unknown = req.body;
-    if (req.body !== undefined && !Buffer.isBuffer(req.body) && !isStream(req.body)) {
-      data = JSON.stringify(req.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    let res;
+  /** Sends the request; a failure before the answer's headers is a WeChatTransportError naming the API path only. */
+  private async open(req: WeChatRequest, data: unknown, headers: Record<string, string>, timeoutMs: number) {
     try {
-      res = await this.axios.request<Readable>({
+      return await this.axios.request<Readable>({
         // Built by concatenation: a caller's path ("//host/x" included) can never name another
         // host, and it is cheaper than axios merging baseURL and serialising params per call.
-        url: req.baseUrl.replace(/\/+$/, '') + req.path + (req.query && Object.keys(req.query).length ? '?' + new URLSearchParams(req.query).toString() : ''),
+        url: req.baseUrl.replace(/\/+$/, '') + pathAndQuery(req.path, req.query),
         method: req.method,
         data,
         headers,
@@ -78,6 +70,18 @@ export class WeChatHttp {
       const e = err as { code?: string; message?: string };
       throw new WeChatTransportError(req.path, e.code ?? e.message ?? 'request failed');
     }
+  }
+
+  async send(req: WeChatRequest): Promise<WeChatResponse> {
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    let data: unknown = req.body;
+    if (req.body !== undefined && !Buffer.isBuffer(req.body) && !isStream(req.body)) {
+      data = JSON.stringify(req.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await this.open(req, data, headers, timeoutMs);
     const contentType = String(res.headers['content-type'] ?? '');
     if (isJsonType(contentType) || contentType.startsWith('text/plain')) {
       // axios's timeout stops at the headers of a streamed response; the body gets what is left.
@@ -117,19 +121,7 @@ export class WeChatHttp {
   async exchange(req: WeChatRequest & { body?: string }, limitBytes = 1024 * 1024): Promise<RawExchange> {
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = Date.now() + timeoutMs;
-    let res;
-    try {
-      res = await this.axios.request<Readable>({
-        url: req.baseUrl.replace(/\/+$/, '') + req.path + (req.query && Object.keys(req.query).length ? '?' + new URLSearchParams(req.query).toString() : ''),
-        method: req.method,
-        data: req.body,
-        headers: req.headers ?? {},
-        timeout: timeoutMs,
-      });
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      throw new WeChatTransportError(req.path, e.code ?? e.message ?? 'request failed');
-    }
+    const res = await this.open(req, req.body, req.headers ?? {}, timeoutMs);
     let body: Buffer;
     try {
       body = await readAll(res.data, limitBytes, Math.max(1, deadline - Date.now()));
@@ -140,6 +132,11 @@ export class WeChatHttp {
     for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
     return { status: res.status, headers, body };
   }
+}
+
+/** A path with its query as sent: signed APIs (WeChat Pay) sign exactly this string. */
+export function pathAndQuery(path: string, query?: Record<string, string>): string {
+  return path + (query && Object.keys(query).length ? '?' + new URLSearchParams(query).toString() : '');
 }
 
 /** A whole answer as received: status, headers (lower-case names) and the exact body bytes. */
