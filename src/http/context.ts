@@ -10,6 +10,11 @@ export interface GatewayState {
   log: Logger;
   /** Set by auth middleware: who is calling. */
   principal?: { kind: 'service'; keyId: string } | { kind: 'user'; openid: string; sessionId: string };
+  /**
+   * Set by a route whose caller reads errors in its own shape (WeChat Pay reads `{"code":"FAIL"}`):
+   * the error handler still decides status, headers and logging, and uses this for the body.
+   */
+  errorBody?: (e: { status: number; code: string; message: string }) => unknown;
 }
 
 export type GatewayContext = ParameterizedContext<GatewayState>;

@@ -41,7 +41,7 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
         ctx.res.once('finish', () => discardThenClose(req));
       }
       ctx.type = 'application/json';
-      ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+      ctx.body = ctx.state.errorBody ? ctx.state.errorBody(e) : { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }
   };
 }

@@ -199,21 +199,17 @@ async function notificationInput(d: PayRouteDeps, ctx: GatewayContext): Promise<
 
 /**
  * WeChat Pay reads `{"code":"FAIL","message"}` on a failed notification (and retries it); the
- * gateway's own code is kept beside it. Logged like every other refusal, without the body.
+ * gateway's own code is kept beside it. Status, headers, logging and store-outage tracking stay
+ * with the one error handler; only the body's shape is WeChat Pay's.
  */
 function wechatPayAnswers(d: PayRouteDeps, kind: 'transaction' | 'refund'): GatewayMiddleware {
   return async (ctx, next) => {
+    ctx.state.errorBody = (e) => ({ code: 'FAIL', message: e.message, error: { code: e.code } });
     try {
       await next();
     } catch (err) {
-      const e = toAppError(err);
-      d.onNotification?.(tenantOf(ctx).appid, kind, e.code);
-      if (e.status === 500) ctx.state.log.error({ err }, 'pay notification failed');
-      else if (e.status > 500) ctx.state.log.warn({ code: e.code, err: (err as Error).message }, 'pay notification not accepted');
-      else ctx.state.log.warn({ code: e.code, ...(e.logDetails ?? {}) }, 'pay notification refused');
-      ctx.status = e.status;
-      for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
-      ctx.body = { code: 'FAIL', message: e.message, error: { code: e.code } };
+      d.onNotification?.(tenantOf(ctx).appid, kind, toAppError(err).code);
+      throw err;
     }
   };
 }
