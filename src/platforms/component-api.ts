@@ -47,7 +47,8 @@ export interface AuthorizationInfo {
  * a call refused for a dead component token invalidates it once for the fleet and retries once.
  */
 export class ComponentApi {
-  private readonly sources = new Map<string, AccessTokenSource>();
+  /** One source per platform object (the directory hands out the same object until the platform changes), so the hot path hashes nothing. */
+  private readonly sources = new WeakMap<Platform, AccessTokenSource>();
 
   constructor(private readonly d: ComponentApiDeps) {}
 
@@ -56,16 +57,15 @@ export class ComponentApi {
   }
 
   componentSource(p: Platform): AccessTokenSource {
-    const fingerprint = createHash('sha256')
-      .update(`component:${p.secret}:${p.apiBase ?? ''}`)
-      .digest('hex')
-      .slice(0, 16);
-    const key = redisKeys.token(`component-${p.componentAppid}`, fingerprint);
-    let s = this.sources.get(key);
+    let s = this.sources.get(p);
     if (!s) {
-      s = { key, owner: p.componentAppid, kind: 'component', fetch: () => this.fetchComponentToken(p) };
-      if (this.sources.size > 10_000) this.sources.clear();
-      this.sources.set(key, s);
+      // The key changes with the secret and base: rotating them retires the old token instead of serving it.
+      const fingerprint = createHash('sha256')
+        .update(`component:${p.secret}:${p.apiBase ?? ''}`)
+        .digest('hex')
+        .slice(0, 16);
+      s = { key: redisKeys.token(`component-${p.componentAppid}`, fingerprint), owner: p.componentAppid, kind: 'component', fetch: () => this.fetchComponentToken(p) };
+      this.sources.set(p, s);
     }
     return s;
   }
