@@ -1,6 +1,6 @@
 import { AppError } from '../kernel/errors';
 import { aesKeyFromEncodingKey, openPush } from '../protocol/msg-crypto';
-import { msgSignature, verifySignature } from '../protocol/signature';
+import { msgSignature, SIGNED_NONCE, SIGNED_TIMESTAMP, verifySignature } from '../protocol/signature';
 import { FlatXmlError, parseFlatXml } from '../protocol/flat-xml';
 import type { PlatformPushKeys } from '../contracts/platform-keys';
 
@@ -18,8 +18,6 @@ export interface EventQuery {
   encrypt_type?: string;
 }
 
-const TIMESTAMP = /^\d{1,12}$/;
-const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
 const APPID = /^wx[0-9a-f]{16}$/;
 
 /**
@@ -30,7 +28,7 @@ const APPID = /^wx[0-9a-f]{16}$/;
  */
 export function openPlatformEvent(componentAppid: string, keys: PlatformPushKeys, q: EventQuery, body: string, nowS: number, windowS: number): PlatformEvent {
   const { timestamp, nonce } = q;
-  if (!timestamp || !TIMESTAMP.test(timestamp) || !nonce || !NONCE.test(nonce) || !q.msg_signature) {
+  if (!timestamp || !SIGNED_TIMESTAMP.test(timestamp) || !nonce || !SIGNED_NONCE.test(nonce) || !q.msg_signature) {
     throw new AppError(400, 'INVALID_QUERY', 'timestamp, nonce and msg_signature are required (platform events are always encrypted)');
   }
   let envelope: Record<string, string>;

@@ -1,7 +1,7 @@
 import { AppError } from '../kernel/errors';
 import { parsePushBody, type BodyLimits, type PushFormat } from './body-parse';
 import { aesKeyFromEncodingKey, openPush } from '../protocol/msg-crypto';
-import { msgSignature, pushSignature, verifySignature } from '../protocol/signature';
+import { msgSignature, pushSignature, SIGNED_NONCE, SIGNED_TIMESTAMP, verifySignature } from '../protocol/signature';
 import { normalise, type PushMessage } from './message';
 import type { ErrorCode } from '../kernel/error-catalogue';
 
@@ -35,8 +35,6 @@ export interface OpenedPush {
 }
 
 const unauthorized = (code: ErrorCode, message: string) => new AppError(401, code, message);
-const TIMESTAMP = /^\d{1,12}$/;
-const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** What a checked signed query vouches for: its timestamp and nonce. */
 export interface SignedQuery {
@@ -47,7 +45,7 @@ export interface SignedQuery {
 /** Checks timestamp/nonce shape, the replay window, and the plain `signature` (WeChat puts it on every push URL, encrypted ones included). */
 export function checkSignedQuery(q: PushQuery, token: string, nowS: number, windowS: number): SignedQuery {
   const { timestamp, nonce } = q;
-  if (!timestamp || !TIMESTAMP.test(timestamp) || !nonce || !NONCE.test(nonce)) {
+  if (!timestamp || !SIGNED_TIMESTAMP.test(timestamp) || !nonce || !SIGNED_NONCE.test(nonce)) {
     throw new AppError(400, 'INVALID_QUERY', 'timestamp (digits) and nonce are required');
   }
   if (!verifySignature(pushSignature(token, timestamp, nonce), q.signature)) {

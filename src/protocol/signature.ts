@@ -15,6 +15,10 @@ function sha1OfSorted(parts: readonly string[]): string {
   return createHash('sha1').update(sorted.join(''), 'utf8').digest('hex');
 }
 
+/** The shape WeChat gives the timestamp and nonce of a signed push or event query (checked before any signature). */
+export const SIGNED_TIMESTAMP = /^\d{1,12}$/;
+export const SIGNED_NONCE = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** `signature` of URL verification and plain-mode pushes: sha1(sort(token, timestamp, nonce)). */
 export function pushSignature(token: string, timestamp: string, nonce: string): string {
   return sha1OfSorted([token, timestamp, nonce]);
