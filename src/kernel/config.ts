@@ -1,3 +1,4 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { parseRate, RATE_FORMAT, type Rate } from './rates';
@@ -25,6 +26,20 @@ const url = (protocols: string[]) =>
     `a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
   );
 
+/**
+ * A MongoDB connection string as the driver reads it (its own parser, mongodb-connection-string-url):
+ * a replica set names several hosts (`mongodb://a:27017,b:27017,c:27017/wxgate?replicaSet=rs0`),
+ * which WHATWG `URL` refuses.
+ */
+const mongoUri = z.string().refine((v) => {
+  try {
+    const cs = new ConnectionString(v);
+    return cs.hosts.length > 0 && cs.hosts.every((h) => /^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#[\]@,]+)(:\d{1,5})?$/.test(h));
+  } catch {
+    return false;
+  }
+}, 'a MongoDB connection string starting with mongodb:// or mongodb+srv:// (several hosts allowed: mongodb://a:27017,b:27017/db?replicaSet=rs0)');
+
 /** A per-tenant request rate (`"50/s"`, `"600/min"`, `"off"`); `null` means no limit. */
 const rate = z
   .string()
@@ -35,17 +50,22 @@ const base64Key32 = z.string().refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) &&
   message: 'a 32-byte key, base64-encoded (e.g. `openssl rand -base64 32`)',
 });
 
+/**
+ * `secret: true` marks a value that must not sit in plain configuration: the Kubernetes manifests
+ * (`npm run -s k8s`) put it in the Secret, every other variable in the ConfigMap. Connection strings
+ * count as secrets because they may carry a password.
+ */
 export const configSpec = {
   PORT: { schema: int(0, 65535), default: '3000', doc: 'HTTP port of the gateway' },
   HOST: { schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on' },
-  MONGODB_URI: { schema: url(['mongodb:', 'mongodb+srv:']), default: 'mongodb://127.0.0.1:27017/wxgate', doc: 'MongoDB connection string (tenants, users)' },
-  REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)' },
+  MONGODB_URI: { schema: mongoUri, default: 'mongodb://127.0.0.1:27017/wxgate', doc: 'MongoDB connection string (tenants, users)', secret: true },
+  REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)', secret: true },
   WECHAT_API_BASE: { schema: url(['https:', 'http:']), default: 'https://api.weixin.qq.com', doc: 'WeChat API base URL; a tenant may override it with `apiBase`' },
   WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
   WECHAT_QUOTA_COOLDOWN_S: { schema: int(1, 86400), default: '300', doc: "After 45009 (daily quota), a tenant's calls to that API fail fast with 429 for this long" },
   WECHAT_RATE_LIMIT_COOLDOWN_S: { schema: int(1, 3600), default: '60', doc: "After 45011 (rate limit), a tenant's calls to that API fail fast with 429 for this long" },
-  SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)' },
-  ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API' },
+  SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)', secret: true },
+  ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API', secret: true },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     default: 'info',
@@ -112,6 +132,7 @@ export const configSpec = {
     schema: z.string().min(16, 'at least 16 characters').optional(),
     default: undefined,
     doc: 'Optional. When set, `/metrics` requires it as `Authorization: Bearer` (401/403 otherwise); unset, `/metrics` is open',
+    secret: true,
   },
 } as const;
 
