@@ -19,6 +19,8 @@ PodDisruptionBudget), generated from the configuration table, as YAML.
   --no-secret            leave the Secret out (to re-apply without blanking its filled-in values)
   --help                 this text`;
 
+const VALUE_FLAGS = ['--namespace', '--image', '--replicas', '--max-replicas', '--spool-size', '--storage-class', '--set'];
+
 function parse(args: string[]): K8sOptions | 'help' {
   const opts: K8sOptions = { namespace: 'wxgate', image: 'wxgate:latest', replicas: 3, maxReplicas: 0, spoolSize: '1Gi', values: {}, withSecret: true };
   const count = (flag: string, v: string, min: number) => {
@@ -32,6 +34,7 @@ function parse(args: string[]): K8sOptions | 'help' {
       opts.withSecret = false;
       continue;
     }
+    if (!VALUE_FLAGS.includes(flag)) throw new Error(`unknown option ${flag}; see --help`);
     const v = args[++i];
     if (v === undefined) throw new Error(`${flag} needs a value`);
     switch (flag) {
@@ -63,8 +66,6 @@ function parse(args: string[]): K8sOptions | 'help' {
         opts.values[v.slice(0, eq)] = v.slice(eq + 1);
         break;
       }
-      default:
-        throw new Error(`unknown option ${flag}; see --help`);
     }
   }
   if (opts.maxReplicas === 0) opts.maxReplicas = opts.replicas * 3;

@@ -167,5 +167,6 @@ export function loadConfigSubset<K extends keyof Spec>(env: NodeJS.ProcessEnv, n
 }
 
 function mask(name: string, value: string): string {
-  return /KEY|TOKEN|SECRET/.test(name) ? `<${value.length} chars>` : value;
+  const entry = (configSpec as Record<string, object>)[name];
+  return /KEY|TOKEN|SECRET/.test(name) || (entry !== undefined && 'secret' in entry) ? `<${value.length} chars>` : value;
 }
