@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { loadAll } from 'js-yaml';
+import { loadAll, YAML11_SCHEMA } from 'js-yaml';
 import { configSpec } from '../../src/kernel/config';
 import { isSecretVar } from '../../src/ops/k8s-manifests';
 import { K8S_HELP, k8sYaml } from '../../scripts/k8s';
@@ -11,9 +11,12 @@ type Doc = any;
 
 const specNames = Object.keys(configSpec).sort();
 
-/** `npm run -s k8s -- <args>` as objects, parsed back with a YAML library. */
+/**
+ * `npm run -s k8s -- <args>` as objects, parsed back with a YAML library, as YAML 1.1 like kubectl
+ * (where an unquoted `off` or `yes` would be a boolean, and a ConfigMap refuses it).
+ */
 function manifests(args: string[] = []): Doc[] {
-  return (loadAll(k8sYaml(args)) as Doc[]).filter((d) => d !== null && d !== undefined);
+  return (loadAll(k8sYaml(args), { schema: YAML11_SCHEMA }) as Doc[]).filter((d) => d !== null && d !== undefined);
 }
 
 function one(docs: Doc[], kind: string, name?: string): Doc {
@@ -135,7 +138,8 @@ describe('ops: Kubernetes manifests (npm run -s k8s)', function () {
 
   it('--set puts a value where it belongs, checked as at start-up; --no-secret leaves the Secret out', () => {
     const uri = 'mongodb://mongo-0.mongo:27017,mongo-1.mongo:27017,mongo-2.mongo:27017/wxgate?replicaSet=rs0&w=majority';
-    const d = manifests(['--set', `MONGODB_URI=${uri}`, '--set', 'LOG_LEVEL=warn']);
+    const d = manifests(['--set', `MONGODB_URI=${uri}`, '--set', 'LOG_LEVEL=warn', '--set', 'RATE_LIMIT_LOGIN=off']);
+    expect(one(d, 'ConfigMap').data.RATE_LIMIT_LOGIN).to.equal('off');
     expect(one(d, 'Secret').stringData.MONGODB_URI).to.equal(uri);
     expect(one(d, 'ConfigMap').data.LOG_LEVEL).to.equal('warn');
     expect(() => manifests(['--set', 'PORT=abc'])).to.throw(/PORT: expected an integer/);
