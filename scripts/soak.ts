@@ -43,7 +43,7 @@ the end. Exit code 1 when a target is missed (RSS growth < 10 %, lag p99 < 50 ms
 const GATEWAYS = 3;
 const REPORT_EVERY_MS = 30_000;
 const DELIVERY_WAIT_MS = 60_000;
-const SEED_CONCURRENCY = 25;
+const SEED_CONCURRENCY = 8;
 /** Most requests of one kind in flight: beyond it a tick is skipped (and counted), so a slow fleet is not buried. */
 const MAX_INFLIGHT = 200;
 const WEBHOOK_SECRET = 'soak-webhook-secret-0123456789ab';
@@ -227,10 +227,35 @@ class Traffic {
   }
 }
 
-/** Resident set size of a process, in bytes (Linux /proc). */
+/** Resident set size of a process, in bytes (Linux /proc); NaN once it has exited. */
 function rssOf(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * What a gateway said that matters after a crash: its stderr, and its log lines at error level and
+ * above (pino: level 50 and 60); the last 30 of them.
+ */
+class LastWords {
+  readonly lines: string[] = [];
+  exit?: string;
+  constructor(g: Child) {
+    let partial = '';
+    const take = (chunk: Buffer, all: boolean) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) if (all || /"level":(50|60)/.test(line)) this.lines.push(line.slice(0, 2000));
+      this.lines.splice(0, Math.max(0, this.lines.length - 30));
+    };
+    g.proc.stdout?.on('data', (c: Buffer) => take(c, false));
+    g.proc.stderr?.on('data', (c: Buffer) => take(c, true));
+    g.proc.once('exit', (code, signal) => (this.exit = signal ? `signal ${signal}` : `exit code ${code}`));
+  }
 }
 
 /**
@@ -265,8 +290,10 @@ function report(elapsedMs: number, traffic: Traffic, receiver: Receiver, stats: 
       (traffic.skipped ? `, ticks skipped (too many in flight) ${traffic.skipped}` : ''),
     `  other answers: ${errs.length ? errs.join(', ') : 'none'}`,
     `  pushes accepted ${traffic.accepted.size}, delivered ${delivered}`,
-    ...stats.map(
-      (s, i) => `  gateway ${i + 1}: RSS ${mb(s.rss)} (since warm-up ${pct(s.rss, s.baseRss)}), event-loop lag p99 ${s.lagNow.toFixed(1)} ms (max after warm-up ${s.lagMax.toFixed(1)} ms)`,
+    ...stats.map((s, i) =>
+      Number.isNaN(s.rss)
+        ? `  gateway ${i + 1}: exited`
+        : `  gateway ${i + 1}: RSS ${mb(s.rss)} (since warm-up ${pct(s.rss, s.baseRss)}), event-loop lag p99 ${s.lagNow.toFixed(1)} ms (max after warm-up ${s.lagMax.toFixed(1)} ms)`,
     ),
   ];
   return lines.join('\n') + '\n';
@@ -290,6 +317,20 @@ function parseArgs(args: string[]): { minutes: number; tenants: number; rate: nu
   return out;
 }
 
+/** The in-memory test MongoDB can stall for seconds on a loaded machine; seeding retries rather than give up. */
+let seedRetries = 0;
+async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      seedRetries++;
+      await sleep(Math.min(5000, 500 * i));
+    }
+  }
+}
+
 async function seed(mongoUri: string, secretsKey: string, count: number, register: (appid: string, secret: string) => void, apiBase: string, webhook: string): Promise<Tenant[]> {
   const conn = await connectMongo(mongoUri);
   const keys = new ServiceKeys(conn);
@@ -307,15 +348,14 @@ async function seed(mongoUri: string, secretsKey: string, count: number, registe
         const token = 'soak' + randomBytes(4).toString('hex');
         const aesKey = randomBytes(32).toString('base64').slice(0, 43);
         register(appid, secret);
-        await repo.upsert(
-          parseTenantDefinition(
-            { appid, name: `soak ${i}`, secret, token, aesKey, msgFormat: 'xml', apiBase, webhook: { url: webhook, secret: WEBHOOK_SECRET } },
-            'soak',
-            // The sandbox and the webhook receiver listen on 127.0.0.1.
-            { allowPrivateUrls: true },
-          ),
+        const def = parseTenantDefinition(
+          { appid, name: `soak ${i}`, secret, token, aesKey, msgFormat: 'xml', apiBase, webhook: { url: webhook, secret: WEBHOOK_SECRET } },
+          'soak',
+          // The sandbox and the webhook receiver listen on 127.0.0.1.
+          { allowPrivateUrls: true },
         );
-        tenants.push({ appid, token, aesKey, key: (await keys.create(appid, 'soak')).key });
+        await retry(() => repo.upsert(def));
+        tenants.push({ appid, token, aesKey, key: (await retry(() => keys.create(appid, 'soak'))).key });
       }
     };
     await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
@@ -365,7 +405,7 @@ async function main(): Promise<void> {
     const secretsKey = randomBytes(32).toString('base64');
     let t0 = Date.now();
     const tenants = await seed(mongo.uri, secretsKey, opts.tenants, (appid, secret) => sandbox.registerApp({ appid, secret }), sbx.url, receiver.url);
-    say(`seeded ${tenants.length} tenants with webhooks in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    say(`seeded ${tenants.length} tenants with webhooks in ${((Date.now() - t0) / 1000).toFixed(1)} s (${seedRetries} MongoDB writes retried)\n`);
     const spoolRoot = mkdtempSync(path.join(os.tmpdir(), 'wxgate-soak-spool-'));
     for (let i = 0; i < GATEWAYS; i++) {
       gateways.push(
@@ -385,10 +425,12 @@ async function main(): Promise<void> {
             SPOOL_DIR: path.join(spoolRoot, `gw${i}`),
           },
           /WXGATE_LISTENING (\d+)/,
-          true,
+          // stdout is read for error-level lines (LastWords), not kept.
+          false,
         ),
       );
     }
+    const lastWords = gateways.map((g) => new LastWords(g));
     say(
       `3 gateways up; traffic ${opts.rate}/s (pushes ${MIX.push * 100} %, token reads ${MIX.token * 100} %, passthrough ${MIX.passthrough * 100} %, logins ${MIX.login * 100} % + a profile read each) ` +
         `for ${opts.minutes} min, warm-up ${Math.round(warmupMs / 1000)} s\n`,
@@ -431,6 +473,10 @@ async function main(): Promise<void> {
     while (Date.now() < deadline && [...traffic.accepted].some((k) => !receiver.seen.has(k))) await sleep(250);
     say(report(elapsed, traffic, receiver, stats, 'end'));
 
+    const died = lastWords.map((w, i) => [i + 1, w] as const).filter(([, w]) => w.exit !== undefined);
+    for (const [i, w] of died) say(`\ngateway ${i} exited during the soak (${w.exit}); its last error lines:\n${w.lines.join('\n') || '(none)'}\n`);
+    const errorLines = lastWords.reduce((n, w) => n + w.lines.length, 0);
+    if (errorLines && !died.length) say(`\nerror-level log lines (last 30 per gateway):\n${lastWords.flatMap((w) => w.lines).join('\n')}\n`);
     const lost = [...traffic.accepted].filter((k) => !receiver.seen.has(k)).length;
     const growth = Math.max(...stats.map((s) => ((s.rss - s.baseRss!) / s.baseRss!) * 100));
     const lag = Math.max(...stats.map((s) => s.lagMax));
@@ -440,6 +486,7 @@ async function main(): Promise<void> {
       ['no 5xx', traffic.fivexx === 0, `${traffic.fivexx}`],
       ['no transport error (timeout, reset)', traffic.transport === 0, `${traffic.transport}`],
       ['no push lost', lost === 0, `${traffic.accepted.size} accepted, ${lost} lost`],
+      ['every gateway up to the end', died.length === 0, died.length ? died.map(([i, w]) => `gateway ${i}: ${w.exit}`).join(', ') : 'yes'],
     ];
     say('\ntargets:\n' + checks.map(([what, ok, got]) => `  ${ok ? 'PASS' : 'FAIL'}  ${what}: ${got}`).join('\n') + '\n');
     if (checks.some(([, ok]) => !ok)) process.exitCode = 1;

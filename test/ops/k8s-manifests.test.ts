@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { loadAll, YAML11_SCHEMA } from 'js-yaml';
 import { configSpec } from '../../src/kernel/config';
 import { isSecretVar } from '../../src/ops/k8s-manifests';
 import { K8S_HELP, k8sYaml } from '../../scripts/k8s';
+import { SOAK_HELP } from '../../scripts/soak';
+import { repoRoot } from '../../src/devstack/mongo-server';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { request, stopAll } from '../support/gateway-helpers';
 
@@ -147,6 +151,12 @@ describe('ops: Kubernetes manifests (npm run -s k8s)', function () {
     expect(() => manifests(['--replicas', '0'])).to.throw(/--replicas/);
     expect(() => manifests(['--bogus'])).to.throw(/unknown option --bogus/);
     expect(manifests(['--no-secret']).map((x) => x.kind)).not.to.include('Secret');
+  });
+
+  it('the README shows `npm run k8s` and `npm run soak` usage exactly as --help prints it', () => {
+    const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+    expect(readme).to.contain('```text\n' + K8S_HELP + '\n```');
+    expect(readme).to.contain('```text\n' + SOAK_HELP + '\n```');
   });
 
   it('--help lists every flag the parser takes', () => {
