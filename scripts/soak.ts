@@ -18,7 +18,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createSandbox } from '../src/sandbox';
 import { buildPush, samplePush } from '../src/sandbox/push-simulator';
 import { startTestMongo, type TestMongo } from '../src/devstack/mongo-server';
 import { TestRedis } from '../src/devstack/redis-server';
@@ -28,7 +27,7 @@ import { TenantRepository } from '../src/tenancy/tenant-repository';
 import { ServiceKeys } from '../src/auth/service-keys';
 import { parseTenantDefinition, tenantSections } from '../src/composition/features';
 import { METRIC } from '../src/ops/metrics';
-import { startChild, mainScript, type Child } from './bench/child';
+import { startChild, mainScript, benchScript, type Child } from './bench/child';
 
 export const SOAK_HELP = `Usage: npm run soak [-- --minutes N] [-- --tenants N] [-- --rate N]
 
@@ -331,7 +330,7 @@ async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
   }
 }
 
-async function seed(mongoUri: string, secretsKey: string, count: number, register: (appid: string, secret: string) => void, apiBase: string, webhook: string): Promise<Tenant[]> {
+async function seed(mongoUri: string, secretsKey: string, count: number, register: (appid: string, secret: string) => Promise<void>, apiBase: string, webhook: string): Promise<Tenant[]> {
   const conn = await connectMongo(mongoUri);
   const keys = new ServiceKeys(conn);
   try {
@@ -347,7 +346,7 @@ async function seed(mongoUri: string, secretsKey: string, count: number, registe
         const secret = randomBytes(16).toString('hex');
         const token = 'soak' + randomBytes(4).toString('hex');
         const aesKey = randomBytes(32).toString('base64').slice(0, 43);
-        register(appid, secret);
+        await retry(() => register(appid, secret));
         const def = parseTenantDefinition(
           { appid, name: `soak ${i}`, secret, token, aesKey, msgFormat: 'xml', apiBase, webhook: { url: webhook, secret: WEBHOOK_SECRET } },
           'soak',
@@ -378,15 +377,14 @@ async function main(): Promise<void> {
 
   const redis = new TestRedis(undefined, mkdtempSync(path.join(os.tmpdir(), 'wxgate-soak-redis-')));
   let mongo: TestMongo | undefined;
-  const sandbox = createSandbox();
   const receiver = new Receiver();
   const gateways: Child[] = [];
-  let sbx: { url: string; close(): Promise<void> } | undefined;
+  let sbx: Child | undefined;
   let stopping = false;
   const cleanup = async () => {
     await Promise.all(gateways.map((g) => g.stop()));
     await receiver.stop();
-    await sbx?.close();
+    await sbx?.stop();
     await mongo?.stop();
     await redis.stop();
   };
@@ -400,11 +398,23 @@ async function main(): Promise<void> {
   try {
     await redis.start();
     mongo = await startTestMongo();
-    sbx = await sandbox.listen(0, '127.0.0.1');
+    // The WeChat sandbox in a process of its own, as WeChat is: the load generator does not slow it down.
+    sbx = await startChild(benchScript('sandbox-server'), {});
+    const sandboxUrl = sbx.url;
     await receiver.start();
     const secretsKey = randomBytes(32).toString('base64');
     let t0 = Date.now();
-    const tenants = await seed(mongo.uri, secretsKey, opts.tenants, (appid, secret) => sandbox.registerApp({ appid, secret }), sbx.url, receiver.url);
+    const tenants = await seed(
+      mongo.uri,
+      secretsKey,
+      opts.tenants,
+      async (appid, secret) => {
+        const r = await call(`${sandboxUrl}/__sandbox/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appid, secret }) });
+        if ('error' in r || r.status >= 300) throw new Error(`sandbox: app not registered: ${JSON.stringify(r)}`);
+      },
+      sbx.url,
+      receiver.url,
+    );
     say(`seeded ${tenants.length} tenants with webhooks in ${((Date.now() - t0) / 1000).toFixed(1)} s (${seedRetries} MongoDB writes retried)\n`);
     const spoolRoot = mkdtempSync(path.join(os.tmpdir(), 'wxgate-soak-spool-'));
     for (let i = 0; i < GATEWAYS; i++) {
