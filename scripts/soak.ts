@@ -35,7 +35,7 @@ Soak test: 3 local gateway processes (own Redis, MongoDB, WeChat sandbox, webhoo
 with webhooks, a steady mix of token reads, passthrough calls, encrypted pushes and logins. Prints RSS
 growth and event-loop lag p99 per instance, answers by status and code, pushes lost; every 30 s and at
 the end. Exit code 1 when a target is missed (RSS growth < 10 %, lag p99 < 50 ms, no 5xx, no push lost).
-  --minutes N   how long the traffic runs (default 10; the first quarter, at most 1 min, is warm-up)
+  --minutes N   how long the traffic runs (default 10; the first quarter, at most 2 min, is warm-up)
   --tenants N   tenants seeded (default 1000)
   --rate N      requests per second over the whole mix (default 40)`;
 
@@ -372,7 +372,8 @@ async function main(): Promise<void> {
     return;
   }
   const durationMs = opts.minutes * 60_000;
-  const warmupMs = Math.min(60_000, durationMs / 4);
+  // Long enough for every tenant to have been served by every instance (caches, tokens, sessions filled).
+  const warmupMs = Math.min(120_000, durationMs / 4);
   const say = (s: string) => process.stdout.write(s);
 
   const redis = new TestRedis(undefined, mkdtempSync(path.join(os.tmpdir(), 'wxgate-soak-redis-')));
