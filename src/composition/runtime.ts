@@ -27,6 +27,8 @@ import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
 import { RateLimits, rateDefaults } from '../limits/rate-limits';
 import { adminRoutes } from '../admin/admin-routes';
+import { AdminOperations } from '../admin/operations/admin-operations';
+import { operatorStores } from '../admin/operations/operator-stores';
 import { requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
@@ -172,7 +174,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
-    adminRoutes(config.ADMIN_TOKEN, tenants, audit),
+    adminRoutes({
+      credentials: { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) },
+      ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit }), keys),
+      audit,
+      allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
+    }),
     openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
