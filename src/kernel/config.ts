@@ -40,6 +40,14 @@ export const configSpec = {
   HOST: { schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on' },
   MONGODB_URI: { schema: url(['mongodb:', 'mongodb+srv:']), default: 'mongodb://127.0.0.1:27017/wxgate', doc: 'MongoDB connection string (tenants, users)' },
   REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)' },
+  REDIS_CLUSTER_NODES: {
+    schema: z
+      .string()
+      .regex(/^\s*(?:\[[^\]]+\]|[^:,\s]+):\d{1,5}\s*(?:,\s*(?:\[[^\]]+\]|[^:,\s]+):\d{1,5}\s*)*$/, 'host:port,host:port,... (IPv6 hosts in brackets)')
+      .optional(),
+    default: undefined,
+    doc: 'Optional. Seed nodes of a Redis Cluster (`host:port,host:port,...`); when set, it replaces `REDIS_URL` (see "Redis Cluster")',
+  },
   WECHAT_API_BASE: { schema: url(['https:', 'http:']), default: 'https://api.weixin.qq.com', doc: 'WeChat API base URL; a tenant may override it with `apiBase`' },
   WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
   WECHAT_QUOTA_COOLDOWN_S: { schema: int(1, 86400), default: '300', doc: "After 45009 (daily quota), a tenant's calls to that API fail fast with 429 for this long" },
