@@ -35,6 +35,8 @@ export type IntakeOutcome = { kind: 'accepted'; deliveryId?: string } | { kind: 
 export interface PushClaim {
   /** Redis key binding the signed query to its first use, and that use's digest. */
   replay: { key: string; digest: string; ttlS: number };
+  /** The tenant (absent from claims spooled before Redis Cluster support). */
+  appid?: string;
   dedupKey: string;
   /** The answer for this push (null: "success"). */
   plainReply: string | null;
@@ -49,10 +51,20 @@ export function isPushClaim(v: unknown): v is PushClaim {
   if (!isRecord(v) || !isRecord(v.replay) || typeof v.dedupKey !== 'string' || !(v.plainReply === null || typeof v.plainReply === 'string')) return false;
   const r = v.replay;
   if (typeof r.key !== 'string' || typeof r.digest !== 'string' || typeof r.ttlS !== 'number') return false;
+  if (v.appid !== undefined && typeof v.appid !== 'string') return false;
   if (v.forward !== undefined && (!isRecord(v.forward) || typeof v.forward.appid !== 'string' || typeof v.forward.receivedAt !== 'number')) return false;
   if (v.actions !== undefined && (!isRecord(v.actions) || typeof v.actions.appid !== 'string' || typeof v.actions.touser !== 'string' || !Array.isArray(v.actions.customerMessages)))
     return false;
   return true;
+}
+
+/**
+ * The tenant a claim is for: its dedup key carries the tenant's hash tag, beside the replay key.
+ * Claims spooled by an older version name it only in a forward or actions; one with neither gets
+ * an empty tag (hashed as a plain key, which only a single Redis, where they were spooled, accepts).
+ */
+function appidOfClaim(c: PushClaim): string {
+  return c.appid ?? c.forward?.appid ?? c.actions?.appid ?? '';
 }
 
 export class PushIntake {
@@ -67,7 +79,7 @@ export class PushIntake {
     const deliveryId = forward ? (forward.deliveryId ?? randomUUID()) : undefined;
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
     // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
-    const keys = [c.replay.key, redisKeys.pushDedup(c.dedupKey), ...(forward ? [streamKey(forward.appid), STREAMS_SET] : [])];
+    const keys = [c.replay.key, redisKeys.pushDedup(appidOfClaim(c), c.dedupKey), ...(forward ? [streamKey(forward.appid), STREAMS_SET] : [])];
     const [won, existing] = (await this.redis.eval(
       ACCEPT,
       keys.length,
