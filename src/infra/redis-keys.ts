@@ -50,10 +50,13 @@ export const redisKeys = {
    */
   userSessions: (bucket: string, appid: string, openid: string) => `${P}:user-sessions:{s:${bucket}}:${appid}:${openid}`,
 
-  /** A push already answered, by its dedup identity; the push script claims it with the nonce below, so both carry the tenant's tag. */
-  pushDedup: (appid: string, dedupKey: string) => `${P}:dedup:{${appid}}:${dedupKey}`,
-  /** First use of a signed plain-mode push query. */
-  pushNonce: (appid: string, timestamp: string, nonce: string, signature: string) => `${P}:push-nonce:{${appid}}:${timestamp}:${nonce}:${signature}`,
+  /**
+   * A push already answered, by its dedup identity, and the first use of a signed push query. The
+   * push script claims both and queues the push on the tenant's delivery shard stream in one step,
+   * so both carry the tag of that shard (`slotTag`: deliveryShardTag of the tenant's shard).
+   */
+  pushDedup: (slotTag: string, dedupKey: string) => `${P}:dedup:${slotTag}:${dedupKey}`,
+  pushNonce: (slotTag: string, appid: string, timestamp: string, nonce: string, signature: string) => `${P}:push-nonce:${slotTag}:${appid}:${timestamp}:${nonce}:${signature}`,
 
   /**
    * Per-tenant rate-limit counters (rate-limiter-flexible, one fixed window each): the library writes
@@ -64,13 +67,32 @@ export const redisKeys = {
   rateLimitPrefix: (windowS: number) => `${P}:rl:${windowS}s`,
   rateLimitKey: (appid: string, limitClass: string) => `{${appid}}:${limitClass}`,
 
-  /** Webhook delivery: the set of tenant streams, each tenant's stream, retry schedule and dead letters. */
+  /**
+   * Webhook delivery, sharded (DELIVERY_SHARDS): a tenant hashes to one shard, and every key of a
+   * shard carries the hash tag `{wh<n>}`, so each delivery script and transaction touches one Cluster
+   * slot. Per shard: the stream of queued deliveries (all its tenants), the retry schedule (sorted
+   * set by due time), the entries parked because their tenant was at its concurrency cap (a list per
+   * tenant, and an index of tenants with parked entries), and per tenant its dead letters (and an
+   * index of tenants that have some, for the retention trim).
+   */
+  deliveryShardTag: (shard: number) => `{wh${shard}}`,
+  deliveryShardStream: (shard: number) => `${P}:wh:{wh${shard}}:stream`,
+  deliveryShardRetries: (shard: number) => `${P}:wh:{wh${shard}}:retry`,
+  deliveryShardParked: (shard: number, appid: string) => `${P}:wh:{wh${shard}}:parked:${appid}`,
+  deliveryShardParkedIndex: (shard: number) => `${P}:wh:{wh${shard}}:parked`,
+  deliveryShardDead: (shard: number, appid: string) => `${P}:wh:{wh${shard}}:dead:${appid}`,
+  deliveryShardDeadIndex: (shard: number) => `${P}:wh:{wh${shard}}:dead`,
+  /** An event other than a push (a payment, a refund) already queued for a tenant's webhook, by its identity (in the tenant's shard). */
+  deliveryEventOnce: (shard: number, appid: string, eventId: string) => `${P}:wh:{wh${shard}}:once:${appid}:${eventId}`,
+  /**
+   * The layout before shards (one stream, retry schedule and dead-letter stream per tenant, and the
+   * set of tenant streams): still read at start and every minute, to move what an older version
+   * queued into the shards; nothing writes it any more.
+   */
   deliveryStreams: `${P}:wh:streams`,
   deliveryStream: (appid: string) => `${P}:wh:${appid}`,
   deliveryRetries: (appid: string) => `${P}:wh-retry:${appid}`,
   deliveryDead: (appid: string) => `${P}:wh-dead:${appid}`,
-  /** An event other than a push (a payment, a refund) already queued for a tenant's webhook, by its identity. */
-  deliveryEventOnce: (appid: string, eventId: string) => `${P}:wh-once:${appid}:${eventId}`,
-  /** The consumer group every gateway's delivery worker joins on each tenant stream. */
+  /** The consumer group every gateway's delivery worker joins on each shard stream (and, before shards, on each tenant stream). */
   deliveryGroup: `${P}-webhook`,
 } as const;

@@ -81,6 +81,11 @@ export const configSpec = {
     default: '4',
     doc: "Deliveries one instance runs at once for one tenant (of its 16 slots), so a slow webhook cannot hold up other tenants' deliveries",
   },
+  DELIVERY_SHARDS: {
+    schema: int(1, 1024),
+    default: '16',
+    doc: 'Webhook delivery shard streams; a tenant hashes to one. Every instance and the CLI must use the same value: change it only with the delivery queues empty',
+  },
   WEBHOOK_DEAD_RETENTION_DAYS: { schema: int(1, 365), default: '7', doc: 'How long dead letters are kept (at most 10000 per tenant, the oldest dropped first)' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },
   HTTP_HEADERS_TIMEOUT_MS: { schema: int(1000, 120000), default: '10000', doc: 'Time a client has to send its request headers, on every route (the connection is closed after it)' },

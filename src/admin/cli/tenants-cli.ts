@@ -76,7 +76,7 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
         await keysCommand(ctx, rest);
         break;
       case 'webhook':
-        await webhookCommand(ctx, rest);
+        await webhookCommand(ctx, rest, loadConfigSubset(env, ['DELIVERY_SHARDS']).DELIVERY_SHARDS);
         break;
       case 'merchants':
         await merchantsCommand(ctx, rest, merchantDefs);

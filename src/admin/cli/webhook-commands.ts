@@ -2,9 +2,9 @@ import { WebhookAdmin } from '../../delivery/webhook-admin';
 import type { CliContext } from './cli-context';
 import { CliError, requireAppid } from './tenant-commands';
 
-export async function webhookCommand(ctx: CliContext, args: string[]): Promise<void> {
+export async function webhookCommand(ctx: CliContext, args: string[], shards?: number): Promise<void> {
   const [sub, appidArg, ...rest] = args;
-  const admin = new WebhookAdmin(ctx.redis);
+  const admin = new WebhookAdmin(ctx.redis, shards);
   const appid = requireAppid(appidArg);
   switch (sub) {
     case 'status': {
