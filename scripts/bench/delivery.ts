@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { buildPush, samplePush } from '../../src/sandbox/push-simulator';
@@ -12,11 +13,21 @@ import { benchStores } from './stores';
 
 const TENANTS = Number(process.env.BENCH_DELIVERY_TENANTS ?? 10_000);
 const IDLE_S = 10;
-const RATE = 500;
+const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 500);
 const LOAD_S = 20;
 const WEBHOOK_SECRET = 'bench-delivery-webhook-secret';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function statsOf(info: string): { total: number; calls: Map<string, number> } {
   const total = Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
@@ -144,6 +155,7 @@ export async function benchDelivery(): Promise<string> {
       void done.then(() => inflight.delete(done));
     };
     const loadStart = Date.now();
+    const cpuBefore = cpuSeconds(gw.proc.pid);
     const TICK_MS = 10;
     let sent = 0;
     while (sent < total) {
@@ -156,6 +168,8 @@ export async function benchDelivery(): Promise<string> {
     await Promise.all([...inflight]);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && [...accepted.keys()].some((id) => !received.has(id))) await sleep(100);
+    const wallS = (Date.now() - loadStart) / 1000;
+    const gwCpuS = cpuSeconds(gw.proc.pid) - cpuBefore;
     agent.destroy();
 
     const latencies = [...accepted]
@@ -169,6 +183,7 @@ export async function benchDelivery(): Promise<string> {
       `  (a) idle gateway: ${idleRate.toFixed(1)} Redis commands/s over ${IDLE_S} s (target < 50); by command: ${byCommand}`,
       `  (b) ${sent} pushes at ${RATE}/s over ${sendS.toFixed(1)} s to ${Math.min(sent, TENANTS)} tenants: ${accepted.size} accepted, ${failed} refused/failed, ${latencies.length} delivered, ${missing} not delivered within 30 s`,
       `      accepted -> webhook received: p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms, max ${latencies.at(-1)} ms (target p99 < 1000 ms)`,
+      `      gateway CPU: ${gwCpuS.toFixed(1)} s over ${wallS.toFixed(1)} s (${((100 * gwCpuS) / wallS).toFixed(0)} % of one core), ${((1000 * gwCpuS) / Math.max(1, accepted.size)).toFixed(2)} ms per push accepted and delivered`,
     ].join('\n');
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
