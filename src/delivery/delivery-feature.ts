@@ -20,6 +20,7 @@ export interface DeliveryNeeds {
     Config,
     | 'WEBHOOK_MAX_ATTEMPTS'
     | 'DELIVERY_SHARDS'
+    | 'WEBHOOK_CONCURRENCY'
     | 'WEBHOOK_TIMEOUT_MS'
     | 'WEBHOOK_RETRY_BASE_MS'
     | 'WEBHOOK_RETRY_MAX_MS'
@@ -45,6 +46,7 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       retryBaseMs: n.config.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: n.config.WEBHOOK_RETRY_MAX_MS,
       shards: n.config.DELIVERY_SHARDS,
+      concurrency: n.config.WEBHOOK_CONCURRENCY,
       tenantConcurrency: n.config.WEBHOOK_TENANT_CONCURRENCY,
       deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
       onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),

@@ -29,9 +29,10 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * so two instances draining at once do not both move it; an entry an old worker holds is left to
  * it until it is idle as long as a dead worker's would be. Each move appends to the shard first and
  * removes from the old key after, so a crash in between delivers twice, never zero times (the keys
- * are in different Cluster slots: no single script can do both). Answers how many entries moved.
+ * are in different Cluster slots: no single script can do both). Answers how many entries moved,
+ * and how many tenants are left in the old layout (entries still in an old worker's hands).
  */
-export async function drainLegacyQueues(o: LegacyDrainOptions): Promise<number> {
+export async function drainLegacyQueues(o: LegacyDrainOptions): Promise<{ moved: number; tenantsLeft: number }> {
   const appids = await o.redis.smembers(LEGACY_STREAMS_SET);
   let moved = 0;
   for (let i = 0; i < appids.length; i += PARALLEL) {
@@ -45,7 +46,7 @@ export async function drainLegacyQueues(o: LegacyDrainOptions): Promise<number> 
     );
     moved += counts.reduce((a, n) => a + n, 0);
   }
-  return moved;
+  return { moved, tenantsLeft: appids.length === 0 ? 0 : await o.redis.scard(LEGACY_STREAMS_SET) };
 }
 
 async function drainTenant(o: LegacyDrainOptions, appid: string): Promise<number> {
@@ -116,8 +117,9 @@ async function drainTenant(o: LegacyDrainOptions, appid: string): Promise<number
 
   // Done with this tenant once nothing is left in the old layout, not even in an old worker's hands.
   const [len, pending] = streamExists ? await Promise.all([redis.xlen(old), redis.xpending(old, GROUP) as Promise<[number, ...unknown[]]>]) : [0, [0]];
-  if (len === 0 && Number(pending[0] ?? 0) === 0) {
-    await redis.del(old);
+  if (len === 0 && Number(pending[0] ?? 0) === 0 && (await redis.xlen(legacyDeadKey(appid))) === 0) {
+    // (An emptied stream stays as a key until deleted.)
+    await redis.del(old, legacyDeadKey(appid));
     await redis.srem(LEGACY_STREAMS_SET, appid);
   }
   return moved;

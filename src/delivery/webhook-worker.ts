@@ -156,6 +156,8 @@ export class WebhookWorker {
   private readonly lastRun = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private redisDown = false;
+  /** Some tenant is still in the layout before shards. */
+  private legacyLeft = false;
   /** Shards whose last command failed (logged once until one succeeds). */
   private readonly failingShards = new Set<number>();
   /** Tenants whose oldest-pending age was last reported above 0, and tenants this worker handled since the last report. */
@@ -322,7 +324,8 @@ export class WebhookWorker {
         await this.every('reclaim', Math.min(RECLAIM_EVERY_MS, this.reclaimIdleMs), () => this.reclaim());
         await this.every('stats', this.statsEveryMs, () => this.measureBacklog());
         await this.every('trim', TRIM_EVERY_MS, () => this.trimDeadLetters().then(() => undefined));
-        await this.every('legacy', LEGACY_EVERY_MS, () => this.drainLegacy());
+        // Sooner while an old worker (alive or dead) still holds entries: they are taken once idle that long.
+        await this.every('legacy', this.legacyLeft ? Math.min(LEGACY_EVERY_MS, this.reclaimIdleMs) : LEGACY_EVERY_MS, () => this.drainLegacy());
         this.markUp();
       } catch (err) {
         if (!this.running) break;
@@ -431,7 +434,8 @@ export class WebhookWorker {
 
   /** Moves what an older version queued in the per-tenant layout into the shards (at start, then every minute). */
   private async drainLegacy(): Promise<void> {
-    const moved = await drainLegacyQueues({ redis: this.o.redis, shards: this.shards, consumer: this.consumer, reclaimIdleMs: this.reclaimIdleMs, log: this.o.log });
+    const { moved, tenantsLeft } = await drainLegacyQueues({ redis: this.o.redis, shards: this.shards, consumer: this.consumer, reclaimIdleMs: this.reclaimIdleMs, log: this.o.log });
+    this.legacyLeft = tenantsLeft > 0;
     if (moved > 0) this.o.log.info({ moved }, 'webhook deliveries of the per-tenant layout moved into the shard streams');
   }
 

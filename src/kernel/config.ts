@@ -76,10 +76,15 @@ export const configSpec = {
   WEBHOOK_RETRY_BASE_MS: { schema: int(10, 3600000), default: '1000', doc: 'First retry delay of a failed webhook delivery; doubles per attempt' },
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
+  WEBHOOK_CONCURRENCY: {
+    schema: int(1, 1024),
+    default: '64',
+    doc: 'Webhook deliveries one instance runs at once, all tenants together (they mostly wait on the network)',
+  },
   WEBHOOK_TENANT_CONCURRENCY: {
     schema: int(1, 16),
     default: '4',
-    doc: "Deliveries one instance runs at once for one tenant (of its 16 slots), so a slow webhook cannot hold up other tenants' deliveries",
+    doc: "Deliveries one instance runs at once for one tenant (of its `WEBHOOK_CONCURRENCY` slots), so a slow webhook cannot hold up other tenants' deliveries",
   },
   DELIVERY_SHARDS: {
     schema: int(1, 1024),
