@@ -149,7 +149,6 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions, signer: PushSig
   const identity = dedupKey(msg);
   const claim: PushClaim = {
     replay: { key: bindingKey, digest: useDigest({ method: 'POST', encrypted: opened.encrypted, body }), ttlS: o.replayGuard.ttlS },
-    appid: tenant.appid,
     dedupKey: identity,
     plainReply,
     ...(webhook ? { forward: { appid: tenant.appid, message: msg, receivedAt: o.clock.now(), deliveryId: deliveryIdOf(tenant.appid, identity) } } : {}),

@@ -37,8 +37,6 @@ export type IntakeOutcome = { kind: 'accepted'; deliveryId?: string } | { kind: 
 export interface PushClaim {
   /** Redis key binding the signed query to its first use, and that use's digest. */
   replay: { key: string; digest: string; ttlS: number };
-  /** The tenant (absent from claims spooled before Redis Cluster support). */
-  appid?: string;
   dedupKey: string;
   /** The answer for this push (null: "success"). */
   plainReply: string | null;
@@ -53,7 +51,6 @@ export function isPushClaim(v: unknown): v is PushClaim {
   if (!isRecord(v) || !isRecord(v.replay) || typeof v.dedupKey !== 'string' || !(v.plainReply === null || typeof v.plainReply === 'string')) return false;
   const r = v.replay;
   if (typeof r.key !== 'string' || typeof r.digest !== 'string' || typeof r.ttlS !== 'number') return false;
-  if (v.appid !== undefined && typeof v.appid !== 'string') return false;
   if (v.forward !== undefined && (!isRecord(v.forward) || typeof v.forward.appid !== 'string' || typeof v.forward.receivedAt !== 'number')) return false;
   if (v.actions !== undefined && (!isRecord(v.actions) || typeof v.actions.appid !== 'string' || typeof v.actions.touser !== 'string' || !Array.isArray(v.actions.customerMessages)))
     return false;
@@ -61,13 +58,11 @@ export function isPushClaim(v: unknown): v is PushClaim {
 }
 
 /**
- * The tenant a claim is for. Claims spooled by an older version name it only in a forward or
- * actions; one with neither gets an empty tag (a plain key: only a single Redis, where it was
- * spooled, takes it beside the untagged replay key such a claim carries).
+ * The dedup record goes in the slot of the replay binding, whose key carries the tenant's shard tag
+ * (see replayKey). A claim spooled by an older version has an untagged replay key: its dedup key gets
+ * no tag either (only a single Redis, where it was spooled, takes such a pair).
  */
-function appidOfClaim(c: PushClaim): string | undefined {
-  return c.appid ?? c.forward?.appid ?? c.actions?.appid;
-}
+const slotTagOf = (replayKey: string): string => /\{[^{}]+\}/.exec(replayKey)?.[0] ?? '';
 
 export class PushIntake {
   constructor(
@@ -83,12 +78,7 @@ export class PushIntake {
     const deliveryId = forward ? (forward.deliveryId ?? randomUUID()) : undefined;
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
     // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
-    const appid = appidOfClaim(c);
-    const keys = [
-      c.replay.key,
-      redisKeys.pushDedup(appid === undefined ? '' : pushSlotTag(appid, this.shards), c.dedupKey),
-      ...(forward ? [shardStream(shardOf(forward.appid, this.shards))] : []),
-    ];
+    const keys = [c.replay.key, redisKeys.pushDedup(slotTagOf(c.replay.key), c.dedupKey), ...(forward ? [shardStream(shardOf(forward.appid, this.shards))] : [])];
     const [won, existing] = (await this.redis.eval(
       ACCEPT,
       keys.length,
