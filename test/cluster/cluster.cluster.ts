@@ -15,7 +15,7 @@ import { pushSlotTag } from '../../src/portal/push-intake';
 import { DEFAULT_SHARDS, shardOf, shardStream } from '../../src/delivery/webhook-keys';
 import { appSecretTokenKey } from '../../src/token/sources/app-secret-token';
 import { Stores } from '../support/fleet';
-import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { runTenantsCli, startGateway, type GatewayProcess } from '../support/gateway-process';
 import { makeTenant, type TenantFixture } from '../support/tenant-fixtures';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { request, type HttpResult } from '../support/http';
@@ -115,6 +115,20 @@ describe('Redis Cluster: three gateways on 3 masters + 3 replicas', function () 
     const stream = shardStream(shardOf(appid, DEFAULT_SHARDS));
     expect(await keyslot(redisKeys.pushNonce(tag, appid, '1', 'n', 's'))).to.equal(await keyslot(stream));
     expect(await keyslot(redisKeys.pushDedup(tag, 'msg:x'))).to.equal(await keyslot(stream));
+  });
+
+  it('tenant changes reach every gateway over cluster pub/sub: the CLI (on the cluster) disables, then enables a tenant', async () => {
+    const { t } = await tenant();
+    const statuses = async () => Promise.all(fleet.map(async (g) => (await request(`${g.url}/${t.appid}`, { timeoutMs: 30_000 })).status));
+    // Every gateway holds the tenant in memory first, so only an invalidation can change the answer.
+    expect(await statuses()).to.deep.equal([200, 200, 200]);
+    const cliEnv = { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_URL: 'redis://127.0.0.1:1' };
+    const off = await runTenantsCli(['disable', t.appid], cliEnv);
+    expect(off.code, off.stderr + off.stdout).to.equal(0);
+    await pollUntil(async () => (await statuses()).every((s) => s === 403), { withinMs: 10_000, what: '403 on every gateway' });
+    const on = await runTenantsCli(['enable', t.appid], cliEnv);
+    expect(on.code, on.stderr + on.stdout).to.equal(0);
+    await pollUntil(async () => (await statuses()).every((s) => s === 200), { withinMs: 10_000, what: '200 on every gateway' });
   });
 
   it('tokens: 300 concurrent first requests over three gateways make exactly 1 upstream token call', async () => {
