@@ -12,7 +12,7 @@ const HELP = `Usage: npm run bench -- <tokens|portal|login|pay|delivery|all> [--
   pay      WeChat Pay notifications verified/s (RSA verify + AES-GCM decrypt + order move + webhook event), with autocannon,
            vs a node:crypto-only verifier and bare Koa
   delivery webhook delivery with 10 000 webhook tenants: Redis commands/s of an idle gateway, and push-accepted
-           to webhook-received latency p50/p99 at 500 pushes/s spread over the tenants (BENCH_DELIVERY_TENANTS)
+           to webhook-received latency p50/p99 at 500 pushes/s spread over the tenants (BENCH_DELIVERY_TENANTS, BENCH_DELIVERY_RATE)
 
 Uses MONGODB_URI / REDIS_URL when set, otherwise starts a local test MongoDB and redis-server.
 Benchmarks are measurements, never part of npm test.`;

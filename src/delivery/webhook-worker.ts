@@ -195,7 +195,13 @@ export class WebhookWorker {
     if (this.running) return;
     this.running = true;
     // Shard 0 reads on the connection given; the others on copies of it (same options).
-    this.readers = this.allShards.map((s) => (s === 0 ? this.o.blocking : this.o.blocking.duplicate()));
+    this.readers = this.allShards.map((s) => {
+      if (s === 0) return this.o.blocking;
+      const copy = this.o.blocking.duplicate();
+      // Its outages surface as failed reads (logged once by the worker), not as unhandled 'error' events.
+      copy.on('error', () => undefined);
+      return copy;
+    });
     this.loops = [this.maintain(), ...this.allShards.map((s) => this.readLoop(s))];
   }
 
