@@ -9,6 +9,12 @@ import { redisKeys } from '../infra/redis-keys';
  * here: the token has full entropy. The value names the tenant and the user; the lifetime is the
  * key's TTL (fixed, not sliding). Each user's sessions are also listed, so a user can end them all
  * and holds at most SESSION_MAX_PER_USER of them.
+ *
+ * Redis Cluster: a user's set and their sessions are changed together by one script, so they share
+ * a hash tag, the user's bucket (24 bits of a hash of tenant and user). The token begins with the
+ * bucket (4 of its 43 characters; the other 39 are random, 234 bits), so a lookup by token alone
+ * reaches the right slot. Tokens issued before buckets existed are not found any more: those users
+ * log in again once.
  */
 export const SESSION_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -29,9 +35,18 @@ export function sessionHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+const BUCKET_CHARS = 4;
+
+/** The user's session bucket: 3 bytes of a hash of tenant and user, base64url (4 characters). */
+export function sessionBucket(appid: string, openid: string): string {
+  return createHash('sha256').update(`${appid}\n${openid}`, 'utf8').digest().subarray(0, 3).toString('base64url');
+}
+
+const bucketOfToken = (token: string): string => token.slice(0, BUCKET_CHARS);
+
 /** The Redis key of a token; exported so tests can age a session the way Redis would. */
 export function sessionRedisKey(token: string): string {
-  return redisKeys.session(sessionHash(token));
+  return redisKeys.session(bucketOfToken(token), sessionHash(token));
 }
 
 function unavailable(cause: unknown): AppError {
@@ -86,21 +101,26 @@ export class SessionStore {
   ) {}
 
   async create(appid: string, openid: string, now: number): Promise<IssuedSession> {
-    const token = randomBytes(32).toString('base64url');
+    const bucket = sessionBucket(appid, openid);
+    const token =
+      bucket +
+      randomBytes(30)
+        .toString('base64url')
+        .slice(0, 43 - BUCKET_CHARS);
     const hash = sessionHash(token);
     const value = JSON.stringify({ appid, openid, iat: now });
     try {
       await this.redis.eval(
         CREATE_SESSION,
         2,
-        redisKeys.session(hash),
-        redisKeys.userSessions(appid, openid),
+        redisKeys.session(bucket, hash),
+        redisKeys.userSessions(bucket, appid, openid),
         value,
         String(this.ttlSeconds),
         hash,
         String(now),
         String(this.maxPerUser),
-        redisKeys.session(''),
+        redisKeys.session(bucket, ''),
       );
     } catch (err) {
       throw unavailable(err);
@@ -114,7 +134,7 @@ export class SessionStore {
     const hash = sessionHash(token);
     let raw: string | null;
     try {
-      raw = await this.redis.get(redisKeys.session(hash));
+      raw = await this.redis.get(sessionRedisKey(token));
     } catch (err) {
       throw unavailable(err);
     }
@@ -133,7 +153,12 @@ export class SessionStore {
     if (!SESSION_TOKEN_FORMAT.test(token)) return false;
     const hash = sessionHash(token);
     try {
-      const res = await this.redis.multi().del(redisKeys.session(hash)).zrem(redisKeys.userSessions(owner.appid, owner.openid), hash).exec();
+      const bucket = sessionBucket(owner.appid, owner.openid);
+      const res = await this.redis
+        .multi()
+        .del(redisKeys.session(bucket, hash))
+        .zrem(redisKeys.userSessions(bucket, owner.appid, owner.openid), hash)
+        .exec();
       const failed = res?.find(([e]) => e);
       if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
       return res[0]?.[1] === 1;
@@ -145,7 +170,11 @@ export class SessionStore {
   /** Ends every session of the user `token` belongs to (the token's own included); returns how many were listed. */
   async destroyAll(token: string, owner: SessionOwner): Promise<number> {
     try {
-      return Number(await this.redis.eval(DESTROY_ALL, 2, redisKeys.userSessions(owner.appid, owner.openid), sessionRedisKey(token), redisKeys.session('')));
+      // The presented token is the user's, so it carries their bucket; a token that does not is
+      // not theirs and is left alone (one slot per script).
+      const bucket = sessionBucket(owner.appid, owner.openid);
+      const presented = bucketOfToken(token) === bucket ? sessionRedisKey(token) : redisKeys.session(bucket, sessionHash(token));
+      return Number(await this.redis.eval(DESTROY_ALL, 2, redisKeys.userSessions(bucket, owner.appid, owner.openid), presented, redisKeys.session(bucket, '')));
     } catch (err) {
       throw unavailable(err);
     }
@@ -158,9 +187,10 @@ export class SessionStore {
  * second DEL, and both keys stay in the user's slot under Redis Cluster.
  */
 export async function endUserSessions(redis: Redis, owner: SessionOwner): Promise<number> {
-  const set = redisKeys.userSessions(owner.appid, owner.openid);
+  const bucket = sessionBucket(owner.appid, owner.openid);
+  const set = redisKeys.userSessions(bucket, owner.appid, owner.openid);
   try {
-    return Number(await redis.eval(DESTROY_ALL, 2, set, set, redisKeys.session('')));
+    return Number(await redis.eval(DESTROY_ALL, 2, set, set, redisKeys.session(bucket, '')));
   } catch (err) {
     throw unavailable(err);
   }

@@ -3,7 +3,7 @@ import { loadConfigSubset } from '../kernel/config';
 import { AuditLog } from '../audit/audit-log';
 import { createLogger } from '../kernel/log';
 import { connectMongo } from '../infra/mongo';
-import { createRedis, connectRedis } from '../infra/redis';
+import { createRedis, connectRedis, redisTargetOf } from '../infra/redis';
 import { publishInvalidation } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
@@ -18,10 +18,10 @@ export const cliRoot: CliRoot = {
 };
 
 async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliContext> {
-  const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'SECRETS_KEY']);
+  const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'SECRETS_KEY', 'DELIVERY_SHARDS']);
   const log = createLogger('silent');
   const mongo = await connectMongo(cfg.MONGODB_URI);
-  const redis = createRedis(cfg.REDIS_URL, log, 'cli');
+  const redis = createRedis(redisTargetOf(cfg), log, 'cli');
   await connectRedis(redis, 5000);
   const box = new SecretBox(cfg.SECRETS_KEY);
   const repo = new TenantRepository(mongo, box, tenantSections);
@@ -34,6 +34,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     redis,
     repo,
     box,
+    deliveryShards: cfg.DELIVERY_SHARDS,
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
     announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),

@@ -6,7 +6,7 @@ import { createAccessLogger, type Logger } from '../kernel/log';
 import { systemClock, type Clock } from '../kernel/clock';
 import { sleep, withTimeout } from '../kernel/timers';
 import type { GatewayState } from '../http/context';
-import { createRedis, connectRedis, type Redis } from '../infra/redis';
+import { createRedis, connectRedis, pingRedis, redisTargetOf, type Redis } from '../infra/redis';
 import { connectMongo, onMongoHeartbeatFailure, pingMongo } from '../infra/mongo';
 import { StoreOutage } from '../infra/store-outage';
 import { InvalidationBus } from '../cache/invalidation-bus';
@@ -67,9 +67,10 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
-  const redis = createRedis(config.REDIS_URL, log, 'main');
-  const subscriber = createRedis(config.REDIS_URL, log, 'subscriber');
-  const redisBlocking = createRedis(config.REDIS_URL, log, 'webhook-worker', { commandTimeoutMs: 10_000 });
+  const redisTarget = redisTargetOf(config);
+  const redis = createRedis(redisTarget, log, 'main');
+  const subscriber = createRedis(redisTarget, log, 'subscriber');
+  const redisBlocking = createRedis(redisTarget, log, 'webhook-worker', { commandTimeoutMs: 10_000 });
   const mongo = await connectMongo(config.MONGODB_URI);
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(redisBlocking)]);
 
@@ -170,13 +171,13 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     healthRoutes({
       mongodb: () => pingMongo(mongo),
       redis: async () => {
-        await withTimeout(redis.ping(), 1000, 'redis ping timed out');
+        await withTimeout(pingRedis(redis), 1000, 'redis ping timed out');
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes({
       credentials: { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) },
-      ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit }), keys),
+      ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit, deliveryShards: config.DELIVERY_SHARDS }), keys),
       audit,
       allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
     }),

@@ -10,7 +10,7 @@ import { webhookSection } from './webhook-section';
 
 export interface DeliveryNeeds {
   redis: Redis;
-  /** A connection of its own: XREADGROUP blocks it. */
+  /** A connection of its own: XREADGROUP blocks it (the worker opens a copy per shard). */
   redisBlocking: Redis;
   resolver: TenantResolver;
   log: Logger;
@@ -18,7 +18,15 @@ export interface DeliveryNeeds {
   metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending' | 'webhookDeadLetters'>;
   config: Pick<
     Config,
-    'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_TENANT_CONCURRENCY' | 'WEBHOOK_DEAD_RETENTION_DAYS' | 'ALLOW_PRIVATE_URLS'
+    | 'WEBHOOK_MAX_ATTEMPTS'
+    | 'DELIVERY_SHARDS'
+    | 'WEBHOOK_CONCURRENCY'
+    | 'WEBHOOK_TIMEOUT_MS'
+    | 'WEBHOOK_RETRY_BASE_MS'
+    | 'WEBHOOK_RETRY_MAX_MS'
+    | 'WEBHOOK_TENANT_CONCURRENCY'
+    | 'WEBHOOK_DEAD_RETENTION_DAYS'
+    | 'ALLOW_PRIVATE_URLS'
   >;
 }
 
@@ -37,6 +45,8 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       timeoutMs: n.config.WEBHOOK_TIMEOUT_MS,
       retryBaseMs: n.config.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: n.config.WEBHOOK_RETRY_MAX_MS,
+      shards: n.config.DELIVERY_SHARDS,
+      concurrency: n.config.WEBHOOK_CONCURRENCY,
       tenantConcurrency: n.config.WEBHOOK_TENANT_CONCURRENCY,
       deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
       onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 import type { Clock } from '../kernel/clock';
-import { STREAMS_SET, streamKey, toFields } from './webhook-keys';
+import { DEFAULT_SHARDS, shardOf, shardStream, toFields } from './webhook-keys';
 
 /** Queues the event unless its identity was queued before; both in one script, so a retry never queues twice. */
 const FORWARD_ONCE = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
 return 1`;
 
 /** How long an event identity is remembered: longer than WeChat Pay retries a notification (about 24 h). */
@@ -30,12 +29,16 @@ export class EventForwarder {
   constructor(
     private readonly redis: Redis,
     private readonly clock: Clock,
+    /** DELIVERY_SHARDS. */
+    private readonly shards: number = DEFAULT_SHARDS,
   ) {}
 
   /** Resolves 'queued' or 'duplicate'; throws when Redis is unavailable (nothing was queued then). */
   async forward(appid: string, eventId: string, event: TenantEvent): Promise<'queued' | 'duplicate'> {
     const fields = toFields({ deliveryId: randomUUID(), appid, message: JSON.stringify(event), attempts: 0, receivedAt: this.clock.now() });
-    const r = await this.redis.eval(FORWARD_ONCE, 3, redisKeys.deliveryEventOnce(appid, eventId), streamKey(appid), STREAMS_SET, String(ONCE_TTL_S), appid, ...fields);
+    // Both keys are in the tenant's shard (one Cluster slot).
+    const shard = shardOf(appid, this.shards);
+    const r = await this.redis.eval(FORWARD_ONCE, 2, redisKeys.deliveryEventOnce(shard, appid, eventId), shardStream(shard), String(ONCE_TTL_S), ...fields);
     return r === 1 ? 'queued' : 'duplicate';
   }
 }

@@ -7,7 +7,9 @@ import type { Clock } from '../kernel/clock';
 import type { Tenant } from '../tenancy/tenant';
 import { outboundAgents } from '../transport/address-policy';
 import { webhookSection } from './webhook-section';
-import { GROUP, STREAMS_SET, appidOfStream, deadKey, fromFields, retryKey, streamKey, toFields, type QueuedDelivery } from './webhook-keys';
+import { DEFAULT_SHARDS, GROUP, deadIndex, deadKey, fromFields, idMs, parkedIndex, parkedKey, shardRetries, shardStream, toFields, type QueuedDelivery } from './webhook-keys';
+import { DEAD_LETTER, HOUSEKEEP, PARK, RECLAIM, TRIM_DEAD, UNPARK } from './webhook-scripts';
+import { drainLegacyQueues } from './legacy-drain';
 import { signDelivery } from './webhook-signing';
 
 export interface WebhookWorkerOptions {
@@ -23,6 +25,8 @@ export interface WebhookWorkerOptions {
   timeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Number of shard streams (DELIVERY_SHARDS); every instance must use the same (default 16). */
+  shards?: number;
   /** Deliveries this worker runs at once, all tenants together (default 16). */
   concurrency?: number;
   /** Deliveries this worker runs at once for one tenant (default 4): a slow webhook holds no more slots than this. */
@@ -35,9 +39,9 @@ export interface WebhookWorkerOptions {
   reclaimIdleMs?: number;
   /** How often the age of each tenant's oldest queued delivery is measured (default 5 s). */
   statsEveryMs?: number;
-  /** A failed delivery attempt or a queue fault; `appid` is empty when the whole worker is paused. */
+  /** A failed delivery attempt or a queue fault; `appid` is empty for a fault of a whole shard or of the worker. */
   onError?: (appid: string, reason: DeliveryErrorReason) => void;
-  /** Age in seconds of the oldest entry (queued or in flight) in a tenant's stream; 0 when it is empty. */
+  /** Age in seconds of the oldest entry (queued, parked or in flight) of a tenant that this worker sees; 0 once it sees none. */
   onOldestPending?: (appid: string, seconds: number) => void;
   /** A delivery was moved to the tenant's dead letters. */
   onDeadLetter?: (appid: string) => void;
@@ -54,61 +58,19 @@ export type DeliveryErrorReason =
   | 'connection'
   | 'no_webhook'
   | 'malformed_entry'
-  /** The tenant's stream or consumer group was gone (FLUSHALL, failover, eviction) and was re-created. */
+  /** A shard stream or its consumer group was gone (FLUSHALL, failover, eviction) and was re-created. */
   | 'queue_lost'
-  /** A Redis command about this tenant's queue failed. */
+  /** A Redis command about this tenant's deliveries (or, with an empty appid, a shard's) failed. */
   | 'redis'
   /** Redis as a whole did not answer; the worker paused. */
   | 'redis_unavailable';
-
-/** Moves due retries back into the stream, atomically, so a crash in between loses nothing. */
-const PROMOTE_DUE = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, member in ipairs(due) do
-  local f = cjson.decode(member)
-  redis.call('XADD', KEYS[2], '*', 'deliveryId', f.deliveryId, 'appid', f.appid, 'message', f.message, 'attempts', tostring(f.attempts), 'receivedAt', tostring(f.receivedAt), 'lastError', f.lastError or '')
-  redis.call('ZREM', KEYS[1], member)
-end
-return #due`;
-
-/**
- * Takes over entries idle in other consumers' hands (their worker died) and returns each with its
- * delivery count, which XAUTOCLAIM has just raised: the count says how many times the entry was
- * handed out, so a redelivery carries the next attempt number. An entry whose data is gone (deleted
- * from the stream; Redis 6.2 still lists it) can never be delivered and is acknowledged.
- */
-const RECLAIM = `
-local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
-local out = {}
-for _, e in ipairs(res[2]) do
-  if e[2] then
-    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
-    out[#out + 1] = {e[1], e[2], p[1] and p[1][4] or 1}
-  else
-    redis.call('XACK', KEYS[1], ARGV[1], e[1])
-  end
-end
-return out`;
-
-/**
- * Appends a dead letter whose id is its time of death on the worker's clock (so retention is by
- * that clock), capped in length. If that id is not above the stream's last one (clocks of two
- * instances disagree), Redis picks the id: a dead letter is never refused for its timestamp.
- */
-const DEAD_LETTER = `
-local args = {'XADD', KEYS[1], 'MAXLEN', '=', ARGV[2], ARGV[1] .. '-*'}
-for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
-local id = redis.pcall(unpack(args))
-if type(id) == 'table' and id.err then
-  args[6] = '*'
-  id = redis.call(unpack(args))
-end
-return id`;
 
 type StreamEntries = [string, string[]][];
 type ReadResult = [string, StreamEntries][] | null;
 
 interface Job {
+  shard: number;
+  /** From the entry ('' if it has none: a malformed entry, dead-lettered). */
   appid: string;
   id: string;
   fields: string[];
@@ -116,35 +78,58 @@ interface Job {
   deliveries: number;
 }
 
-const BLOCK_MS = 1000;
-/** While some tenant is at its cap, blocking reads are short so that a slot it frees is used soon. */
-const HELD_BACK_BLOCK_MS = 100;
-const DISCOVER_EVERY_MS = 1000;
-const PROMOTE_EVERY_MS = 250;
+/** How long one blocking read waits on a shard stream: the idle cost of a shard is one read per this. */
+const BLOCK_MS = 5000;
+/** Most entries one read takes. */
+const READ_COUNT = 32;
+/** Pace of the maintenance loop; it only looks at local state unless some job is due. */
+const TICK_MS = 100;
+/** Housekeeping of a shard with nothing known to be due: retries scheduled by another instance (that may have died) are found within this. */
+const HOUSEKEEP_IDLE_MS = 5000;
+/** Housekeeping of a shard while some tenant has parked entries, so that room freed elsewhere is used. */
+const HOUSEKEEP_PARKED_MS = 1000;
 const RECLAIM_EVERY_MS = 5000;
 const TRIM_EVERY_MS = 60_000;
+const LEGACY_EVERY_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-/** Redis's answer when a stream or its consumer group does not exist. */
-const isNoGroup = (err: unknown) => errorText(err).startsWith('NOGROUP');
+/** Redis's answer when a stream or its consumer group does not exist (or vanished under a blocked read, Redis 7). */
+const isNoGroup = (err: unknown) => errorText(err).startsWith('NOGROUP') || errorText(err).startsWith('UNBLOCKED');
 /** Redis answered, with an error about the command or its key; anything else (closed connection, timeout) means Redis is unreachable. */
 const isReplyError = (err: unknown) => err instanceof Error && err.name === 'ReplyError';
 
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+/** When an entry was first queued: its `since` field if it was parked, else its id's time. */
+const sinceOf = (id: string, fields: string[]) => Number(fieldOf(fields, 'since') || idMs(id));
+
 /**
- * Delivers queued pushes to tenant webhooks. Every gateway instance runs one worker; they share the
- * work through one consumer group per tenant stream. A delivery is acknowledged only after the
- * webhook answered 2xx (at least once); a failure goes to a retry schedule with exponential
- * backoff, and after maxAttempts to the tenant's dead-letter stream.
+ * Delivers queued pushes to tenant webhooks. Deliveries are queued in a fixed number of shard
+ * streams (a tenant hashes to one), so what the worker does while idle does not depend on how many
+ * tenants there are: one blocking read per shard every few seconds, and a housekeeping script, a
+ * reclaim and a stats read per shard at a slow pace. Every gateway instance runs one worker; they
+ * share the work through one consumer group per shard stream. A delivery is acknowledged only after
+ * the webhook answered 2xx (at least once); a failure goes to the shard's retry schedule with
+ * exponential backoff, and after maxAttempts to the tenant's dead letters.
  *
- * Isolation between tenants: each stream is read on its own budget (a tenant never has more than
- * `tenantConcurrency` deliveries in this worker, and a saturated tenant is not read from at all), and
- * a stream or group that vanished is re-created for that tenant alone while the others keep going.
+ * One blocking read per shard, each on its own connection: a shard is its own Redis Cluster slot
+ * (so one XREADGROUP cannot name two), and a connection blocked in a read serves nothing else; with
+ * 16 shards that is 16 mostly idle sockets per instance, which Redis handles easily, and a new entry
+ * in any shard is read at once, not after a polling round.
+ *
+ * Isolation between tenants: a tenant never has more than `tenantConcurrency` deliveries in this
+ * worker; an entry read for a tenant at its cap is parked on the tenant's list in the same step as it
+ * leaves the stream, so the tenants behind it in the shard go on, and it comes back (to this worker
+ * or another) when the tenant has room. A shard whose stream or group vanished is re-created alone.
  */
 export class WebhookWorker {
   private readonly consumer = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly httpClient: AxiosInstance;
-  private readonly known = new Set<string>();
+  private readonly shards: number;
+  private readonly allShards: number[];
   private readonly concurrency: number;
   private readonly tenantConcurrency: number;
   private readonly deadRetentionMs: number;
@@ -152,26 +137,38 @@ export class WebhookWorker {
   private readonly reclaimIdleMs: number;
   private readonly statsEveryMs: number;
   private running = false;
-  private loop?: Promise<void>;
+  private readers: Redis[] = [];
+  private loops: Promise<void>[] = [];
   /** Deliveries running now. */
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Map<Promise<void>, Job>();
   /** Entries read while every slot was busy; they start as slots free up. */
   private readonly ready: Job[] = [];
   /** Per tenant: running plus ready, what its cap is checked against. */
   private readonly heldBy = new Map<string, number>();
+  /** Tenants known to have parked entries, with their shard. */
+  private readonly parked = new Map<string, number>();
+  private readonly unparking = new Set<string>();
+  /** Per shard: clock time of the earliest retry known to be scheduled (Infinity: none known). */
+  private readonly nextDue: number[];
+  /** Per shard: (pace) time of its last housekeeping. */
+  private readonly lastHousekeep: number[];
   /** Last (pace) time each periodic job ran. */
   private readonly lastRun = new Map<string, number>();
-  /** The last read found nothing: the next one blocks right away instead of polling every stream. */
-  private idle = false;
-  private rotation = 0;
-  private errorLogged = false;
-  /** Tenants whose last Redis command failed (logged once until one succeeds). */
-  private readonly failing = new Set<string>();
-  /** Tenants whose stream failed to read for a reason other than a lost group; polled, not blocked on. */
-  private readonly unreadable = new Set<string>();
-  private wake?: () => void;
+  private waiters: (() => void)[] = [];
+  private redisDown = false;
+  /** Some tenant is still in the layout before shards. */
+  private legacyLeft = false;
+  /** Shards whose last command failed (logged once until one succeeds). */
+  private readonly failingShards = new Set<number>();
+  /** Tenants whose oldest-pending age was last reported above 0, and tenants this worker handled since the last report. */
+  private readonly reported = new Set<string>();
+  private readonly touched = new Set<string>();
 
   constructor(private readonly o: WebhookWorkerOptions) {
+    this.shards = o.shards ?? DEFAULT_SHARDS;
+    this.allShards = Array.from({ length: this.shards }, (_, i) => i);
+    this.nextDue = this.allShards.map(() => 0);
+    this.lastHousekeep = this.allShards.map(() => 0);
     this.concurrency = o.concurrency ?? 16;
     this.tenantConcurrency = o.tenantConcurrency ?? 4;
     this.deadRetentionMs = o.deadRetentionMs ?? 7 * DAY_MS;
@@ -197,59 +194,152 @@ export class WebhookWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    // Shard 0 reads on the connection given; the others on copies of it (same options).
+    this.readers = this.allShards.map((s) => {
+      if (s === 0) return this.o.blocking;
+      const copy = this.o.blocking.duplicate();
+      // Its outages surface as failed reads (logged once by the worker), not as unhandled 'error' events.
+      copy.on('error', () => undefined);
+      return copy;
+    });
+    this.loops = [this.maintain(), ...this.allShards.map((s) => this.readLoop(s))];
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.o.blocking.disconnect();
-    this.wake?.();
-    await this.loop;
+    for (const r of this.readers) r.disconnect();
+    this.wakeAll();
+    await Promise.all(this.loops);
     // Entries read but not started stay pending in Redis; another worker reclaims them.
     this.ready.length = 0;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight.keys()]);
   }
 
-  private async run(): Promise<void> {
+  // ---- reading --------------------------------------------------------------------------------
+
+  private async readLoop(shard: number): Promise<void> {
+    const reader = this.readers[shard] as Redis;
+    const stream = shardStream(shard);
+    if (reader.status === 'wait') await reader.connect().catch(() => undefined);
+    // Quietly: a shard nobody has written to yet has no group, which is no fault.
+    await this.ensureGroup(shard).catch(() => undefined);
     while (this.running) {
+      const free = this.freeSlots();
+      if (free <= 0) {
+        await this.waitForSlot(BLOCK_MS);
+        continue;
+      }
       try {
-        await this.tick();
-        this.errorLogged = false;
+        const res = (await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', Math.min(free, READ_COUNT), 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as ReadResult;
+        this.failingShards.delete(shard);
+        this.markUp();
+        for (const [, entries] of res ?? []) for (const [id, fields] of entries) await this.take({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 });
       } catch (err) {
         if (!this.running) break;
-        this.o.onError?.('', 'redis_unavailable');
-        if (!this.errorLogged) this.o.log.warn({ err: errorText(err) }, 'webhook worker paused: redis unavailable');
-        this.errorLogged = true;
-        await this.pause(500);
+        await this.shardFault(shard, err);
       }
     }
   }
 
-  private async tick(): Promise<void> {
-    await this.every('discover', DISCOVER_EVERY_MS, () => this.discover());
-    await this.every('promote', PROMOTE_EVERY_MS, () => this.promoteDue());
-    await this.every('reclaim', Math.min(RECLAIM_EVERY_MS, this.reclaimIdleMs), () => this.reclaim());
-    await this.every('stats', this.statsEveryMs, () => this.measureBacklog());
-    await this.every('trim', TRIM_EVERY_MS, () => this.trimDeadLetters().then(() => undefined));
-    const free = this.freeSlots();
-    const open = this.openTenants();
-    if (free <= 0 || open.length === 0) {
-      // Nothing may be read: wait for a delivery to finish (or for discovery to find a stream).
-      await this.pause(this.known.size === 0 ? 200 : BLOCK_MS);
-      return;
+  /** A read failed: a lost stream or group is re-created (for this shard alone); anything else pauses this shard's reads. */
+  private async shardFault(shard: number, err: unknown): Promise<void> {
+    if (isNoGroup(err)) {
+      try {
+        if (await this.ensureGroup(shard)) {
+          this.o.onError?.('', 'queue_lost');
+          this.o.log.warn({ shard }, 'webhook shard stream or consumer group was missing; re-created');
+        }
+        return;
+      } catch (again) {
+        err = again;
+      }
     }
-    if (!this.idle && (await this.readAvailable(open, free)) > 0) return;
-    // A tenant whose stream fails to read for another reason than a lost group (say, a key of the
-    // wrong type) would fail the one blocking command for all: it is left out of it and polled.
-    const watched = open.filter(([appid]) => !this.unreadable.has(appid));
-    const heldBack = watched.length < this.known.size;
-    this.idle = false;
-    if (watched.length === 0) {
-      await this.pause(HELD_BACK_BLOCK_MS);
-      return;
+    if (isReplyError(err)) {
+      this.o.onError?.('', 'redis');
+      if (!this.failingShards.has(shard)) this.o.log.error({ shard, err: errorText(err) }, 'webhook shard read failed');
+      this.failingShards.add(shard);
+    } else this.markDown(err);
+    await this.sleep(500);
+  }
+
+  /** True when the group had to be created. From '0', so entries queued before any group existed are delivered too. */
+  private async ensureGroup(shard: number): Promise<boolean> {
+    try {
+      await this.o.redis.xgroup('CREATE', shardStream(shard), GROUP, '0', 'MKSTREAM');
+      return true;
+    } catch (err) {
+      if (errorText(err).startsWith('BUSYGROUP')) return false;
+      throw err;
     }
-    const got = await this.readBlocking(watched, heldBack ? HELD_BACK_BLOCK_MS : BLOCK_MS);
-    this.idle = got === 0 && this.unreadable.size === 0;
+  }
+
+  /** Starts (or queues) an entry, or parks it if its tenant is at its cap here. */
+  private async take(job: Job): Promise<void> {
+    if (job.appid !== '' && (this.heldBy.get(job.appid) ?? 0) >= this.tenantConcurrency && (await this.park(job))) return;
+    this.accept(job);
+  }
+
+  /** Moves an entry of a tenant at its cap off the stream onto the tenant's parked list; false if it could not (it is then delivered here anyway). */
+  private async park(job: Job): Promise<boolean> {
+    const d = fromFields(job.fields);
+    if (!d) return false;
+    // Handed out before (taken over from a worker that died): those handouts count as attempts.
+    const member = JSON.stringify({
+      deliveryId: d.deliveryId,
+      appid: d.appid,
+      message: d.message,
+      receivedAt: d.receivedAt,
+      attempts: d.attempts + Math.max(0, job.deliveries - 1),
+      lastError: d.extra.lastError ?? '',
+      since: sinceOf(job.id, job.fields),
+    });
+    try {
+      await this.o.redis.eval(PARK, 3, shardStream(job.shard), parkedKey(job.shard, job.appid), parkedIndex(job.shard), GROUP, job.id, member, job.appid, String(Date.now()));
+      this.parked.set(job.appid, job.shard);
+      return true;
+    } catch (err) {
+      this.o.onError?.(job.appid, 'redis');
+      this.o.log.error({ appid: job.appid, err: errorText(err) }, 'parking a webhook delivery failed; delivered over the cap');
+      return false;
+    }
+  }
+
+  /** Takes parked entries of a tenant back, as many as it has room for here. */
+  private async unpark(appid: string): Promise<void> {
+    const shard = this.parked.get(appid);
+    if (shard === undefined || this.unparking.has(appid) || !this.running) return;
+    const room = Math.min(this.tenantConcurrency - (this.heldBy.get(appid) ?? 0), this.freeSlots());
+    if (room <= 0) return;
+    this.unparking.add(appid);
+    try {
+      const entries = ((await this.o.redis.eval(UNPARK, 3, parkedKey(shard, appid), parkedIndex(shard), shardStream(shard), GROUP, this.consumer, appid, String(room))) ??
+        []) as StreamEntries;
+      if (entries.length < room) this.parked.delete(appid);
+      for (const [id, fields] of entries) await this.take({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 });
+    } finally {
+      this.unparking.delete(appid);
+    }
+  }
+
+  // ---- periodic jobs --------------------------------------------------------------------------
+
+  private async maintain(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.housekeepDue();
+        await this.every('reclaim', Math.min(RECLAIM_EVERY_MS, this.reclaimIdleMs), () => this.reclaim());
+        await this.every('stats', this.statsEveryMs, () => this.measureBacklog());
+        await this.every('trim', TRIM_EVERY_MS, () => this.trimDeadLetters().then(() => undefined));
+        // Sooner while an old worker (alive or dead) still holds entries: they are taken once idle that long.
+        await this.every('legacy', this.legacyLeft ? Math.min(LEGACY_EVERY_MS, this.reclaimIdleMs) : LEGACY_EVERY_MS, () => this.drainLegacy());
+        this.markUp();
+      } catch (err) {
+        if (!this.running) break;
+        this.markDown(err);
+        await this.sleep(500);
+      }
+      await this.sleep(TICK_MS);
+    }
   }
 
   private async every(job: string, ms: number, fn: () => Promise<void>): Promise<void> {
@@ -259,196 +349,179 @@ export class WebhookWorker {
     this.lastRun.set(job, paceNow);
   }
 
-  /** Resolves after `ms`, or as soon as a delivery finishes or the worker stops. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
-  private freeSlots(): number {
-    return this.concurrency - this.inFlight.size - this.ready.length;
-  }
-
-  /** Tenants below their cap with the room each has left, starting at a rotating one so that no tenant always goes first. */
-  private openTenants(): [string, number][] {
-    const appids = [...this.known];
-    const out: [string, number][] = [];
-    const start = appids.length ? this.rotation++ % appids.length : 0;
-    for (let i = 0; i < appids.length; i++) {
-      const appid = appids[(start + i) % appids.length] as string;
-      const room = this.tenantConcurrency - (this.heldBy.get(appid) ?? 0);
-      if (room > 0) out.push([appid, room]);
-    }
-    return out;
-  }
-
-  /**
-   * Reads what is queued, one XREADGROUP per stream (pipelined), each for at most that tenant's room
-   * and all together for at most the free slots. Per stream, so a stream that is gone fails alone.
-   */
-  private async readAvailable(open: [string, number][], free: number): Promise<number> {
-    const plan = shareSlots(open, free);
-    const results = await this.perTenant(
-      plan.map(([appid]) => appid),
-      (appid, i) => this.o.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', (plan[i] as [string, number])[1], 'STREAMS', streamKey(appid), '>') as Promise<ReadResult>,
-      this.unreadable,
+  /** Runs the housekeeping of every shard with a retry due by the clock, tenants parked, or none for a while. */
+  private async housekeepDue(): Promise<void> {
+    const paceNow = Date.now();
+    const now = this.o.clock.now();
+    const parkedShards = new Set(this.parked.values());
+    const due = this.allShards.filter(
+      (s) => now >= (this.nextDue[s] as number) || paceNow - (this.lastHousekeep[s] as number) >= (parkedShards.has(s) ? HOUSEKEEP_PARKED_MS : HOUSEKEEP_IDLE_MS),
     );
-    let got = 0;
-    for (const [appid, res] of results) got += this.acceptAll(appid, res);
-    return got;
-  }
-
-  /**
-   * Waits up to `blockMs` for a new entry on any open stream, taking at most one per stream (more
-   * streams than free slots leave the extra entries ready, not running). One command names every
-   * stream, so one lost stream fails it: then every named stream's group is re-created as needed.
-   */
-  private async readBlocking(open: [string, number][], blockMs: number): Promise<number> {
-    const keys = open.map(([appid]) => streamKey(appid));
-    let res: ReadResult;
-    try {
-      res = (await this.o.blocking.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', 1, 'BLOCK', blockMs, 'STREAMS', ...keys, ...keys.map(() => '>'))) as ReadResult;
-    } catch (err) {
-      if (!this.running || !isReplyError(err)) throw err;
-      // Some other error about one of the streams: the next tick's per-stream reads find which.
-      if (!isNoGroup(err)) return 0;
-      await this.perTenant(
-        open.map(([appid]) => appid),
-        (appid) => this.repair(appid),
-      );
-      return 0;
-    }
-    let got = 0;
-    for (const [stream, entries] of res ?? []) got += this.acceptAll(appidOfStream(stream), [[stream, entries]]);
-    return got;
-  }
-
-  private acceptAll(appid: string, res: ReadResult): number {
-    let got = 0;
-    for (const [, entries] of res ?? [])
-      for (const [id, fields] of entries) {
-        this.accept({ appid, id, fields, deliveries: 1 });
-        got++;
-      }
-    return got;
-  }
-
-  /**
-   * Runs one command per tenant, concurrently (auto-pipelined), and keeps one tenant's failure to
-   * itself: a lost stream or group is re-created, anything else is counted, logged once and noted in
-   * `broken`. If none succeeded and Redis did not even answer, Redis itself is in trouble: that is thrown.
-   */
-  private async perTenant<T>(appids: string[], fn: (appid: string, i: number) => Promise<T>, broken?: Set<string>): Promise<[string, T][]> {
-    const settled = await Promise.allSettled(appids.map((appid, i) => fn(appid, i)));
-    const out: [string, T][] = [];
-    const failures: [string, unknown][] = [];
-    settled.forEach((r, i) => {
-      const appid = appids[i] as string;
-      if (r.status === 'fulfilled') {
-        out.push([appid, r.value]);
-        this.failing.delete(appid);
-        broken?.delete(appid);
-      } else failures.push([appid, r.reason]);
+    await this.perShard(due, async (s) => {
+      const [moved, next, parkedTenants] = (await this.o.redis.eval(HOUSEKEEP, 3, shardRetries(s), shardStream(s), parkedIndex(s), String(now))) as [number, string, string[]];
+      this.lastHousekeep[s] = paceNow;
+      // A full batch moved: more may be due, look again on the next tick.
+      this.nextDue[s] = moved >= 100 ? now : next === '' ? Infinity : Number(next);
+      for (const [appid, shard] of this.parked) if (shard === s && !parkedTenants.includes(appid)) this.parked.delete(appid);
+      for (const appid of parkedTenants) this.parked.set(appid, s);
+      await Promise.all(parkedTenants.map((appid) => this.unpark(appid)));
     });
-    const unanswered = failures.find(([, err]) => !isReplyError(err));
-    if (unanswered && out.length === 0) throw unanswered[1];
-    for (const [appid, err] of failures) {
-      if (isNoGroup(err)) {
-        await this.repair(appid).catch(() => undefined);
-        continue;
-      }
-      this.o.onError?.(appid, 'redis');
-      broken?.add(appid);
-      if (!this.failing.has(appid)) this.o.log.error({ appid, err: errorText(err) }, 'webhook queue command failed for one tenant');
-      this.failing.add(appid);
-    }
-    return out;
   }
 
-  /** Re-creates a tenant's stream and group if they are gone (FLUSHALL, failover to a lagging replica, eviction). */
-  private async repair(appid: string): Promise<void> {
-    if (!(await this.ensureGroup(appid))) return;
-    this.o.onError?.(appid, 'queue_lost');
-    this.o.log.warn({ appid }, 'webhook stream or consumer group was missing; re-created');
-  }
-
-  /** True when the group had to be created. From '0', so entries queued before any group existed are delivered too. */
-  private async ensureGroup(appid: string): Promise<boolean> {
-    try {
-      await this.o.redis.xgroup('CREATE', streamKey(appid), GROUP, '0', 'MKSTREAM');
-      return true;
-    } catch (err) {
-      if (errorText(err).startsWith('BUSYGROUP')) return false;
-      throw err;
-    }
-  }
-
-  /** Moves every retry that is due by the clock back into its stream. */
+  /** Moves every retry that is due by the clock back into its shard stream (all shards, now). */
   async promoteDue(): Promise<void> {
-    const now = String(this.o.clock.now());
-    await this.perTenant([...this.known], (appid) => this.o.redis.eval(PROMOTE_DUE, 2, retryKey(appid), streamKey(appid), now));
+    this.nextDue.fill(0);
+    await this.housekeepDue();
   }
 
-  /**
-   * Learns new tenant streams, and puts back into the set any stream it knows that the set lost
-   * (a push re-adds its own tenant, but a stream with a backlog and no new push would be orphaned).
-   */
-  private async discover(): Promise<void> {
-    const members = new Set(await this.o.redis.smembers(STREAMS_SET));
-    const found = [...members].filter((appid) => !this.known.has(appid));
-    // One whose group cannot be created is known all the same: its reads then fail on their own.
-    await this.perTenant(found, (appid) => this.ensureGroup(appid));
-    for (const appid of found) this.known.add(appid);
-    const lost = [...this.known].filter((appid) => !members.has(appid));
-    if (lost.length > 0) await this.o.redis.sadd(STREAMS_SET, ...lost);
-  }
-
-  /** Takes over deliveries left pending by a worker that died mid-delivery, within each tenant's room. */
+  /** Takes over deliveries left pending by a worker that died mid-delivery. */
   private async reclaim(): Promise<void> {
     const free = this.freeSlots();
-    const plan = shareSlots(this.openTenants(), free);
-    const results = await this.perTenant(
-      plan.map(([appid]) => appid),
-      (appid, i) =>
-        this.o.redis.eval(RECLAIM, 1, streamKey(appid), GROUP, this.consumer, String(this.reclaimIdleMs), String((plan[i] as [string, number])[1])) as Promise<[string, string[], number][]>,
-    );
-    for (const [appid, claimed] of results) for (const [id, fields, deliveries] of claimed) this.accept({ appid, id, fields, deliveries: Number(deliveries) });
+    if (free <= 0) return;
+    await this.perShard(this.allShards, async (s) => {
+      const claimed = (await this.o.redis.eval(RECLAIM, 1, shardStream(s), GROUP, this.consumer, String(this.reclaimIdleMs), String(Math.min(free, READ_COUNT)))) as [
+        string,
+        string[],
+        number,
+      ][];
+      for (const [id, fields, deliveries] of claimed) await this.take({ shard: s, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: Number(deliveries) });
+    });
   }
 
-  /** Reports the age of each tenant's oldest queued or in-flight entry (ids are Redis server time, so is "now"). */
+  /**
+   * Reports the age of the oldest queued, parked or in-flight entry of the tenants it can see: the
+   * first entry of each shard stream, the first parked entry of each parked tenant, and this worker's
+   * own deliveries (ids are Redis server time, so is "now"). A tenant reported before, or handled by
+   * this worker since, and not seen now is reported as 0.
+   */
   private async measureBacklog(): Promise<void> {
     if (!this.o.onOldestPending) return;
     const [sec, usec] = await this.o.redis.time();
     const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    const firsts = await this.perTenant([...this.known], (appid) => this.o.redis.xrange(streamKey(appid), '-', '+', 'COUNT', 1));
-    for (const [appid, first] of firsts) {
-      const id = first[0]?.[0];
-      this.o.onOldestPending(appid, id ? Math.max(0, nowMs - Number(id.split('-')[0])) / 1000 : 0);
+    const ages = new Map<string, number>();
+    const note = (appid: string, sinceMs: number) => {
+      if (!appid || !Number.isFinite(sinceMs)) return;
+      const age = Math.max(0, nowMs - sinceMs) / 1000;
+      if (age > (ages.get(appid) ?? -1)) ages.set(appid, age);
+    };
+    await this.perShard(this.allShards, async (s) => {
+      const [first, parkedTenants] = await Promise.all([this.o.redis.xrange(shardStream(s), '-', '+', 'COUNT', 1), this.o.redis.zrange(parkedIndex(s), 0, 99)]);
+      const head = first[0];
+      if (head) note(fieldOf(head[1], 'appid') ?? '', sinceOf(head[0], head[1]));
+      const heads = await Promise.all(parkedTenants.map((appid) => this.o.redis.lindex(parkedKey(s, appid), 0)));
+      heads.forEach((m, i) => {
+        if (m) note(parkedTenants[i] as string, Number((JSON.parse(m) as { since?: number }).since));
+      });
+    });
+    for (const job of [...this.inFlight.values(), ...this.ready]) note(job.appid, sinceOf(job.id, job.fields));
+    for (const [appid, age] of ages) {
+      this.o.onOldestPending(appid, age);
+      this.reported.add(appid);
     }
+    for (const appid of new Set([...this.reported, ...this.touched]))
+      if (!ages.has(appid)) {
+        this.o.onOldestPending(appid, 0);
+        this.reported.delete(appid);
+      }
+    this.touched.clear();
   }
 
   /** Drops dead letters older than the retention (their ids are their time of death on the clock); returns how many. */
   async trimDeadLetters(): Promise<number> {
     const minId = String(Math.max(0, this.o.clock.now() - this.deadRetentionMs));
-    const trimmed = await this.perTenant([...this.known], (appid) => this.o.redis.xtrim(deadKey(appid), 'MINID', minId));
-    return trimmed.reduce((sum, [, n]) => sum + Number(n), 0);
+    let sum = 0;
+    await this.perShard(this.allShards, async (s) => {
+      const appids = await this.o.redis.zrange(deadIndex(s), 0, -1);
+      const trimmed = await Promise.all(appids.map((appid) => this.o.redis.eval(TRIM_DEAD, 2, deadKey(s, appid), deadIndex(s), minId, appid) as Promise<number>));
+      sum += trimmed.reduce((a, n) => a + Number(n), 0);
+    });
+    return sum;
+  }
+
+  /** Moves what an older version queued in the per-tenant layout into the shards (at start, then every minute). */
+  private async drainLegacy(): Promise<void> {
+    const { moved, tenantsLeft } = await drainLegacyQueues({ redis: this.o.redis, shards: this.shards, consumer: this.consumer, reclaimIdleMs: this.reclaimIdleMs, log: this.o.log });
+    this.legacyLeft = tenantsLeft > 0;
+    if (moved > 0) this.o.log.info({ moved }, 'webhook deliveries of the per-tenant layout moved into the shard streams');
+  }
+
+  /**
+   * Runs one job per shard, concurrently (auto-pipelined), and keeps one shard's failure to itself:
+   * it is counted and logged once. If every shard failed without Redis even answering, Redis itself
+   * is in trouble: that is thrown.
+   */
+  private async perShard(shards: number[], fn: (shard: number) => Promise<void>): Promise<void> {
+    const settled = await Promise.allSettled(shards.map(fn));
+    const failures: [number, unknown][] = [];
+    settled.forEach((r, i) => {
+      const s = shards[i] as number;
+      if (r.status === 'rejected') failures.push([s, r.reason]);
+      else this.failingShards.delete(s);
+    });
+    if (failures.length === 0) return;
+    const unanswered = failures.find(([, err]) => !isReplyError(err));
+    if (unanswered && failures.length === shards.length) throw unanswered[1];
+    for (const [s, err] of failures) {
+      // A lost stream or group is the shard reader's to re-create.
+      if (isNoGroup(err)) continue;
+      this.o.onError?.('', 'redis');
+      if (!this.failingShards.has(s)) this.o.log.error({ shard: s, err: errorText(err) }, 'webhook shard command failed');
+      this.failingShards.add(s);
+    }
+  }
+
+  private markDown(err: unknown): void {
+    this.o.onError?.('', 'redis_unavailable');
+    if (!this.redisDown) this.o.log.warn({ err: errorText(err) }, 'webhook worker paused: redis unavailable');
+    this.redisDown = true;
+  }
+
+  private markUp(): void {
+    this.redisDown = false;
+  }
+
+  // ---- slots ----------------------------------------------------------------------------------
+
+  private freeSlots(): number {
+    return this.concurrency - this.inFlight.size - this.ready.length;
+  }
+
+  /** Resolves after `ms`, or as soon as a delivery finishes or the worker stops. */
+  private waitForSlot(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      }, ms);
+      this.waiters.push(done);
+    });
+  }
+
+  /** Resolves after `ms`, or at once when the worker stops. */
+  private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return this.waitForSlot(ms);
+  }
+
+  private wakeAll(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const done of w) done();
   }
 
   private accept(job: Job): void {
     this.heldBy.set(job.appid, (this.heldBy.get(job.appid) ?? 0) + 1);
+    this.touched.add(job.appid);
     if (this.inFlight.size < this.concurrency) this.launch(job);
     else this.ready.push(job);
   }
 
   private launch(job: Job): void {
-    const p = this.deliver(job)
+    const p: Promise<void> = this.deliver(job)
       .catch((err: unknown) => {
         this.o.onError?.(job.appid, 'redis');
         this.o.log.error({ err: errorText(err), id: job.id, appid: job.appid }, 'webhook delivery bookkeeping failed; it will be retried');
@@ -460,20 +533,29 @@ export class WebhookWorker {
         else this.heldBy.delete(job.appid);
         const next = this.running ? this.ready.shift() : undefined;
         if (next) this.launch(next);
-        this.wake?.();
+        // The tenant has room again here: take back what was parked for it.
+        if (this.running && this.parked.has(job.appid))
+          this.unpark(job.appid).catch((err: unknown) => {
+            this.o.onError?.(job.appid, 'redis');
+            this.o.log.error({ appid: job.appid, err: errorText(err) }, 'taking back parked webhook deliveries failed');
+          });
+        this.wakeAll();
       });
-    this.inFlight.add(p);
+    this.inFlight.set(p, job);
   }
 
-  private async deliver({ appid, id, fields, deliveries }: Job): Promise<void> {
+  // ---- one delivery ---------------------------------------------------------------------------
+
+  private async deliver({ shard, appid, id, fields, deliveries }: Job): Promise<void> {
+    const stream = shardStream(shard);
     const d = fromFields(fields);
-    if (!d || d.appid !== appid) {
+    if (!d) {
       // Never redelivered (it cannot be), never silently lost: kept aside for an operator.
-      this.o.log.error({ id, appid }, 'malformed webhook queue entry moved to dead letters');
+      this.o.log.error({ id, appid, shard }, 'malformed webhook queue entry moved to dead letters');
       this.o.onError?.(appid, 'malformed_entry');
       const tx = this.o.redis.multi();
-      this.deadLetter(tx, appid, [...fields, 'lastError', 'malformed entry']);
-      await this.checked(tx.xack(streamKey(appid), GROUP, id).xdel(streamKey(appid), id));
+      this.deadLetter(tx, shard, appid || 'malformed', [...fields, 'lastError', 'malformed entry']);
+      await this.checked(tx.xack(stream, GROUP, id).xdel(stream, id));
       return;
     }
     const tenant = await this.o.resolveTenant(d.appid);
@@ -500,7 +582,7 @@ export class WebhookWorker {
           },
         });
         if (res.status >= 200 && res.status < 300) {
-          await this.checked(this.o.redis.multi().xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id));
+          await this.checked(this.o.redis.multi().xack(stream, GROUP, id).xdel(stream, id));
           return;
         }
         error = `HTTP ${res.status}`;
@@ -512,24 +594,27 @@ export class WebhookWorker {
       }
     }
     this.o.onError?.(d.appid, reason);
-    await this.fail(id, d, attempt, error);
+    await this.fail(shard, id, d, attempt, error);
   }
 
-  private async fail(id: string, d: QueuedDelivery, attempt: number, error: string): Promise<void> {
+  private async fail(shard: number, id: string, d: QueuedDelivery, attempt: number, error: string): Promise<void> {
+    const stream = shardStream(shard);
     const tx = this.o.redis.multi();
     if (attempt >= this.o.maxAttempts || error === 'tenant has no webhook') {
-      this.deadLetter(tx, d.appid, toFields({ ...d, attempts: attempt }, { lastError: error, deadAt: String(this.o.clock.now()) }));
+      this.deadLetter(tx, shard, d.appid, toFields({ ...d, attempts: attempt }, { lastError: error, deadAt: String(this.o.clock.now()) }));
       this.o.log.warn({ appid: d.appid, deliveryId: d.deliveryId, attempts: attempt, error }, 'webhook delivery dead-lettered');
     } else {
-      const delay = retryDelayMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs);
+      const due = this.o.clock.now() + retryDelayMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs);
       const { deliveryId, appid, message, receivedAt } = d;
-      tx.zadd(retryKey(d.appid), this.o.clock.now() + delay, JSON.stringify({ deliveryId, appid, message, receivedAt, attempts: attempt, lastError: error }));
+      tx.zadd(shardRetries(shard), due, JSON.stringify({ deliveryId, appid, message, receivedAt, attempts: attempt, lastError: error }));
+      // This worker promotes it when due; another one finds it at its next housekeeping.
+      this.nextDue[shard] = Math.min(this.nextDue[shard] as number, due);
     }
-    await this.checked(tx.xack(streamKey(d.appid), GROUP, id).xdel(streamKey(d.appid), id));
+    await this.checked(tx.xack(stream, GROUP, id).xdel(stream, id));
   }
 
-  private deadLetter(tx: ReturnType<Redis['multi']>, appid: string, fields: string[]): void {
-    tx.eval(DEAD_LETTER, 1, deadKey(appid), String(this.o.clock.now()), String(this.deadMaxLen), ...fields);
+  private deadLetter(tx: ReturnType<Redis['multi']>, shard: number, appid: string, fields: string[]): void {
+    tx.eval(DEAD_LETTER, 2, deadKey(shard, appid), deadIndex(shard), String(this.o.clock.now()), String(this.deadMaxLen), appid, ...fields);
     this.o.onDeadLetter?.(appid);
   }
 
@@ -555,16 +640,4 @@ export function deliveryBody(d: QueuedDelivery, attempt: number): string {
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const delay = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
   return Math.round(delay * (0.8 + random() * 0.4));
-}
-
-/** Gives each tenant in turn as many of the `free` slots as its room allows, until none are left. */
-function shareSlots(open: Iterable<[string, number]>, free: number): [string, number][] {
-  const plan: [string, number][] = [];
-  for (const [appid, room] of open) {
-    if (free <= 0) break;
-    const n = Math.min(room, free);
-    plan.push([appid, n]);
-    free -= n;
-  }
-  return plan;
 }

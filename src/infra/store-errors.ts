@@ -39,7 +39,16 @@ const MONGO_UNREACHABLE = new Set([
 const MONGO_NOT_NOW_CODES = new Set([50, 91, 189, 10107, 11600, 11602, 13435, 13436]);
 
 /** What ioredis rejects commands with while the server is unreachable, hung, or not serving. */
-const REDIS_UNREACHABLE = [/^Connection is closed\.$/, /^Stream isn't writeable/, /^Command timed out$/, /^Reached the max retries per request limit/];
+const REDIS_UNREACHABLE = [
+  /^Connection is closed\.$/,
+  /^Stream isn't writeable/,
+  /^Command timed out$/,
+  /^Reached the max retries per request limit/,
+  // The Redis Cluster client: no usable slot map yet (cluster unreachable), or a slot that kept moving.
+  /^Cluster isn't ready/,
+  /^Too many Cluster redirections/,
+  /^None of startup nodes is available/,
+];
 const REDIS_NOT_NOW = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY) /;
 
 /**

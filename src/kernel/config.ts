@@ -78,6 +78,14 @@ export const configSpec = {
   HOST: { schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on' },
   MONGODB_URI: { schema: mongoUri, default: 'mongodb://127.0.0.1:27017/wxgate', doc: 'MongoDB connection string (tenants, users)', secret: true },
   REDIS_URL: { schema: url(['redis:', 'rediss:']), default: 'redis://127.0.0.1:6379', doc: 'Redis (tokens, caches, sessions, dedup, streams, pub/sub)', secret: true },
+  REDIS_CLUSTER_NODES: {
+    schema: z
+      .string()
+      .regex(/^\s*(?:\[[^\]]+\]|[^:,\s]+):\d{1,5}\s*(?:,\s*(?:\[[^\]]+\]|[^:,\s]+):\d{1,5}\s*)*$/, 'host:port,host:port,... (IPv6 hosts in brackets)')
+      .optional(),
+    default: undefined,
+    doc: 'Optional. Seed nodes of a Redis Cluster (`host:port,host:port,...`); when set, it replaces `REDIS_URL` (see "Redis Cluster")',
+  },
   WECHAT_API_BASE: { schema: url(['https:', 'http:']), default: 'https://api.weixin.qq.com', doc: 'WeChat API base URL; a tenant may override it with `apiBase`' },
   WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
   WECHAT_QUOTA_COOLDOWN_S: { schema: int(1, 86400), default: '300', doc: "After 45009 (daily quota), a tenant's calls to that API fail fast with 429 for this long" },
@@ -112,10 +120,20 @@ export const configSpec = {
   WEBHOOK_RETRY_BASE_MS: { schema: int(10, 3600000), default: '1000', doc: 'First retry delay of a failed webhook delivery; doubles per attempt' },
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
+  WEBHOOK_CONCURRENCY: {
+    schema: int(1, 1024),
+    default: '64',
+    doc: 'Webhook deliveries one instance runs at once, all tenants together (they mostly wait on the network)',
+  },
   WEBHOOK_TENANT_CONCURRENCY: {
     schema: int(1, 16),
     default: '4',
-    doc: "Deliveries one instance runs at once for one tenant (of its 16 slots), so a slow webhook cannot hold up other tenants' deliveries",
+    doc: "Deliveries one instance runs at once for one tenant (of its `WEBHOOK_CONCURRENCY` slots), so a slow webhook cannot hold up other tenants' deliveries",
+  },
+  DELIVERY_SHARDS: {
+    schema: int(1, 1024),
+    default: '16',
+    doc: 'Webhook delivery shard streams; a tenant hashes to one. Every instance and the CLI must use the same value: change it only with the delivery queues empty',
   },
   WEBHOOK_DEAD_RETENTION_DAYS: { schema: int(1, 365), default: '7', doc: 'How long dead letters are kept (at most 10000 per tenant, the oldest dropped first)' },
   SHUTDOWN_GRACE_MS: { schema: int(0, 120000), default: '10000', doc: 'How long shutdown waits for in-flight requests' },

@@ -67,7 +67,7 @@ export class Metrics {
   });
   readonly webhookOldestPending = new Gauge({
     name: METRIC.webhookOldestPending,
-    help: "Age of the oldest queued or in-flight entry of a tenant's webhook stream (0: empty); every instance reports every tenant",
+    help: 'Age of the oldest queued, parked or in-flight webhook delivery of a tenant this instance sees (0: none any more); take the max across instances',
     labelNames: ['appid'],
     registers: [this.registry],
   });

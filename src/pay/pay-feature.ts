@@ -24,7 +24,7 @@ import { OrderService } from './order-service';
 import { payRoutes } from './pay-routes';
 
 export interface PayNeeds {
-  config: Pick<Config, 'PUBLIC_BASE_URL' | 'PAY_TIMEOUT_MS' | 'ALLOW_PRIVATE_URLS'>;
+  config: Pick<Config, 'PUBLIC_BASE_URL' | 'PAY_TIMEOUT_MS' | 'ALLOW_PRIVATE_URLS' | 'DELIVERY_SHARDS'>;
   log: Logger;
   clock: Clock;
   redis: Redis;
@@ -49,7 +49,7 @@ export const payFeature: FeatureModule<PayNeeds> = {
     // Merchants' payBase follows the outbound address policy like tenants' URLs (validated at apply, enforced per connection).
     const transport = new PayTransport(new WeChatHttp(n.config.PAY_TIMEOUT_MS, { allowPrivateAddresses: n.config.ALLOW_PRIVATE_URLS }), n.clock, n.config.PAY_TIMEOUT_MS);
     const platformKeys = new PlatformKeys(n.tokenManager, transport, n.clock);
-    const orders = new OrderService(store, new PayApi(transport, platformKeys), new EventForwarder(n.redis, n.clock), n.clock, n.log);
+    const orders = new OrderService(store, new PayApi(transport, platformKeys), new EventForwarder(n.redis, n.clock, n.config.DELIVERY_SHARDS), n.clock, n.log);
     if (!n.config.PUBLIC_BASE_URL) n.log.warn('PUBLIC_BASE_URL is not set: pay orders and refunds answer 503 PAY_NOT_CONFIGURED');
     return {
       routes: [

@@ -27,7 +27,7 @@ export interface PortalNeeds {
   clock: Clock;
   log: Logger;
   platforms: PlatformKeyring;
-  config: Pick<Config, 'PORTAL_MAX_BODY_BYTES' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'PORTAL_BODY_TIMEOUT_MS' | 'PORTAL_MAX_PENDING_BODIES' | 'SPOOL_DIR' | 'SPOOL_MAX_BYTES'>;
+  config: Pick<Config, 'PORTAL_MAX_BODY_BYTES' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'PORTAL_BODY_TIMEOUT_MS' | 'PORTAL_MAX_PENDING_BODIES' | 'SPOOL_DIR' | 'SPOOL_MAX_BYTES' | 'DELIVERY_SHARDS'>;
 }
 
 /** The push portal: WeChat's messages and events, verified, answered and queued for the webhook. */
@@ -36,7 +36,7 @@ export const portalFeature: FeatureModule<PortalNeeds> = {
   sections: [portalSection],
   create: (n) => {
     const c = n.config;
-    const intake = new PushIntake(n.redis, Math.max(DEDUP_MIN_TTL_S, 2 * c.PORTAL_TIMESTAMP_WINDOW_S));
+    const intake = new PushIntake(n.redis, Math.max(DEDUP_MIN_TTL_S, 2 * c.PORTAL_TIMESTAMP_WINDOW_S), c.DELIVERY_SHARDS);
     const spool = new SpoolFile<PushClaim>(path.resolve(c.SPOOL_DIR), c.SPOOL_MAX_BYTES, isPushClaim);
     const acceptor = new PushAcceptor(
       intake,
@@ -58,7 +58,7 @@ export const portalFeature: FeatureModule<PortalNeeds> = {
       clock: n.clock,
       log: n.log,
       acceptor,
-      replayGuard: new PushReplayGuard(n.redis, c.PORTAL_TIMESTAMP_WINDOW_S),
+      replayGuard: new PushReplayGuard(n.redis, c.PORTAL_TIMESTAMP_WINDOW_S, c.DELIVERY_SHARDS),
       bodies: new BodyReader(c.PORTAL_MAX_BODY_BYTES, c.PORTAL_BODY_TIMEOUT_MS, c.PORTAL_MAX_PENDING_BODIES),
       clients: n.clients,
       timestampWindowS: c.PORTAL_TIMESTAMP_WINDOW_S,

@@ -16,7 +16,7 @@ import { buildPassiveReply, encryptReply } from './reply';
 import { aesKeyFromEncodingKey } from '../protocol/msg-crypto';
 import type { PushFormat } from './body-parse';
 import type { PushClaim } from './push-intake';
-import { replayKey, useDigest, type PushReplayGuard, type SignedTriple } from './push-replay-guard';
+import { useDigest, type PushReplayGuard, type SignedTriple } from './push-replay-guard';
 import type { PushAcceptor } from './push-acceptor';
 import type { BodyReader } from './body-reader';
 import { APPID_PATTERN, type Tenant } from '../tenancy/tenant';
@@ -137,7 +137,7 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions, signer: PushSig
   if (settings.pushEncryption === 'required' && (!isEncryptedQuery(query) || !query.msg_signature)) {
     throw new AppError(401, 'ENCRYPTION_REQUIRED', 'this mini program accepts encrypted pushes only (safe mode, msg_signature over Encrypt)');
   }
-  const bindingKey = replayKey(signedTriple(tenant.appid, query));
+  const bindingKey = o.replayGuard.key(signedTriple(tenant.appid, query));
   const body = await o.bodies.read(ctx, tenant.appid, bindingKey);
   const opened = openPushRequest({ appid: signer.cipherAppid, token: signer.token, aesKey: signer.aesKey }, query, signed, body, ctx.get('content-type') || undefined);
   const { msg } = opened;

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 import { isRecord } from '../kernel/records';
-import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
+import { DEFAULT_SHARDS, shardOf, shardStream, toFields } from '../delivery/webhook-keys';
+
+/** The hash tag of a tenant's push keys: its delivery shard's, so claiming and queueing a push touch one Redis Cluster slot. */
+export const pushSlotTag = (appid: string, shards: number): string => redisKeys.deliveryShardTag(shardOf(appid, shards));
 
 /**
  * Accepts a push exactly once across the fleet, in one atomic Redis script:
@@ -10,7 +13,7 @@ import { STREAMS_SET, streamKey, toFields } from '../delivery/webhook-keys';
  *   (timestamp, nonce, signature) is a replay and nothing else happens;
  * - the dedup record (keyed by MsgId/FromUserName/CreateTime, or the event's triple) is created with
  *   the answer WeChat gets, and
- * - when the tenant has a webhook, the message is appended to its delivery stream.
+ * - when the tenant has a webhook, the message is appended to its delivery shard's stream.
  * Either all happen or none, so an answered push is always queued, and a WeChat retry (which may
  * reach another instance) finds the same answer and queues nothing. The answer is computed before
  * the script runs (rules and replies are pure), so there is no "in progress" state to wait on.
@@ -22,8 +25,7 @@ if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[2])}
 end
 if ARGV[5] == '1' then
-  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 7))
-  redis.call('SADD', KEYS[4], ARGV[6])
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 6))
 end
 return {1, ''}`;
 
@@ -55,11 +57,20 @@ export function isPushClaim(v: unknown): v is PushClaim {
   return true;
 }
 
+/**
+ * The dedup record goes in the slot of the replay binding, whose key carries the tenant's shard tag
+ * (see replayKey). A claim spooled by an older version has an untagged replay key: its dedup key gets
+ * no tag either (only a single Redis, where it was spooled, takes such a pair).
+ */
+const slotTagOf = (replayKey: string): string => /\{[^{}]+\}/.exec(replayKey)?.[0] ?? '';
+
 export class PushIntake {
   constructor(
     private readonly redis: Redis,
     /** How long an answered push is remembered (at least as long as a push is accepted). */
     private readonly ttlS: number,
+    /** DELIVERY_SHARDS: the push is queued in its tenant's shard. */
+    private readonly shards: number = DEFAULT_SHARDS,
   ) {}
 
   async accept(c: PushClaim): Promise<IntakeOutcome> {
@@ -67,7 +78,7 @@ export class PushIntake {
     const deliveryId = forward ? (forward.deliveryId ?? randomUUID()) : undefined;
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
     // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
-    const keys = [c.replay.key, redisKeys.pushDedup(c.dedupKey), ...(forward ? [streamKey(forward.appid), STREAMS_SET] : [])];
+    const keys = [c.replay.key, redisKeys.pushDedup(slotTagOf(c.replay.key), c.dedupKey), ...(forward ? [shardStream(shardOf(forward.appid, this.shards))] : [])];
     const [won, existing] = (await this.redis.eval(
       ACCEPT,
       keys.length,
@@ -77,7 +88,6 @@ export class PushIntake {
       REPLY_PREFIX + (c.plainReply ?? ''),
       String(this.ttlS),
       forward ? '1' : '0',
-      forward?.appid ?? '',
       ...fields,
     )) as [number, string | null];
     if (won === 2) return { kind: 'replayed' };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
+import { DEFAULT_SHARDS } from '../delivery/webhook-keys';
+import { pushSlotTag } from './push-intake';
 
 /**
  * WeChat's plain `signature` covers token, timestamp and nonce only, and it rides on every push URL
@@ -26,13 +28,21 @@ export interface SignedTriple {
   signature: string;
 }
 
-export const replayKey = (t: SignedTriple): string => redisKeys.pushNonce(t.appid, t.timestamp, t.nonce, t.signature);
+/** The key binding a signed query to its first use, in the slot of the tenant's other push keys (DELIVERY_SHARDS: `shards`). */
+export const replayKey = (t: SignedTriple, shards: number): string => redisKeys.pushNonce(pushSlotTag(t.appid, shards), t.appid, t.timestamp, t.nonce, t.signature);
 
 export class PushReplayGuard {
   constructor(
     private readonly redis: Redis,
     private readonly windowS: number,
+    /** DELIVERY_SHARDS, which places the key (see replayKey). */
+    private readonly shards: number = DEFAULT_SHARDS,
   ) {}
+
+  /** The binding key of a signed query. */
+  key(triple: SignedTriple): string {
+    return replayKey(triple, this.shards);
+  }
 
   /** Seconds a use is remembered: the window is counted both ways from the timestamp. */
   get ttlS(): number {
@@ -42,7 +52,7 @@ export class PushReplayGuard {
   /** True when this signed query is new or comes with the use it first came with. */
   async accept(triple: SignedTriple, use: PushUse): Promise<boolean> {
     const digest = useDigest(use);
-    const stored = await this.redis.set(replayKey(triple), digest, 'EX', this.ttlS, 'NX', 'GET');
+    const stored = await this.redis.set(this.key(triple), digest, 'EX', this.ttlS, 'NX', 'GET');
     return stored === null || stored === digest;
   }
 }

@@ -2,6 +2,8 @@ import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 
+type RedlockClients = ConstructorParameters<typeof Redlock>[0];
+
 export type LockAttempt = { kind: 'acquired'; lock: Lock; key: string; value: string } | { kind: 'busy' } | { kind: 'unavailable'; error: Error };
 
 /**
@@ -16,7 +18,8 @@ export class TokenLock {
     redis: Redis,
     private readonly ttlMs: number,
   ) {
-    this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01 });
+    // redlock accepts a Cluster client too, but its typings (ESM build) only resolve ioredis' Redis class.
+    this.redlock = new Redlock([redis] as unknown as RedlockClients, { retryCount: 0, driftFactor: 0.01 });
     // Client errors are reported through acquire's result; without a listener they would crash.
     this.redlock.on('error', () => undefined);
   }

@@ -5,7 +5,8 @@ import { createLogger } from '../../src/kernel/log';
 import { createRedis, connectRedis, type Redis } from '../../src/infra/redis';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { WebhookWorker, deliveryBody, retryDelayMs } from '../../src/delivery/webhook-worker';
-import { GROUP, STREAMS_SET, deadKey, retryKey, streamKey, toFields } from '../../src/delivery/webhook-keys';
+import { DEFAULT_SHARDS, GROUP, tenantKeys, toFields } from '../../src/delivery/webhook-keys';
+import { WebhookAdmin } from '../../src/delivery/webhook-admin';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'worker-test-secret-0123456789';
@@ -23,6 +24,16 @@ function tenantFor(appid: string, url: string): Tenant {
     createdAt: new Date(),
     updatedAt: new Date(),
   } as Tenant;
+}
+
+const keysOf = (appid: string) => tenantKeys(appid, DEFAULT_SHARDS);
+
+/** A tenant's scheduled retries (member, due time): its shard's schedule holds other tenants' too. */
+async function retriesOf(redis: Redis, appid: string): Promise<[string, string][]> {
+  const flat = await redis.zrange(keysOf(appid).retries, 0, -1, 'WITHSCORES');
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if ((JSON.parse(flat[i]!) as { appid: string }).appid === appid) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
 }
 
 async function until(what: string, probe: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
@@ -94,8 +105,7 @@ describe('delivery: webhook worker', () => {
 
     after(async () => {
       await worker.stop();
-      await redis.del(streamKey(appid), retryKey(appid));
-      await redis.srem(STREAMS_SET, appid);
+      for (const [member] of await retriesOf(redis, appid)) await redis.zrem(keysOf(appid).retries, member);
       redis.disconnect();
       await hook.stop();
     });
@@ -103,18 +113,14 @@ describe('delivery: webhook worker', () => {
     it('schedules a failed delivery by the clock and sends it again only once the clock passes that time', async () => {
       hook.down = true;
       const queuedAt = clock.now();
-      await redis
-        .multi()
-        .xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'd-clock', appid, message: '{"n":1}', attempts: 0, receivedAt: queuedAt }))
-        .sadd(STREAMS_SET, appid)
-        .exec();
+      await redis.xadd(keysOf(appid).stream, '*', ...toFields({ deliveryId: 'd-clock', appid, message: '{"n":1}', attempts: 0, receivedAt: queuedAt }));
 
       const deadline = Date.now() + 10_000;
       let scheduled: [string, string] | undefined;
       while (Date.now() < deadline) {
-        const r = (await redis.zrange(retryKey(appid), 0, -1, 'WITHSCORES')) as string[];
-        if (r.length === 2) {
-          scheduled = [r[0]!, r[1]!];
+        const r = await retriesOf(redis, appid);
+        if (r.length === 1) {
+          scheduled = r[0];
           break;
         }
         await new Promise((res) => setTimeout(res, 50));
@@ -128,7 +134,7 @@ describe('delivery: webhook worker', () => {
       // The wall clock moves, the manual clock does not: nothing is due, nothing is sent.
       await new Promise((res) => setTimeout(res, 1500));
       expect(hook.refused).to.equal(1);
-      expect(await redis.zcard(retryKey(appid))).to.equal(1);
+      expect(await retriesOf(redis, appid)).to.have.length(1);
 
       hook.down = false;
       clock.advance(12_001);
@@ -138,7 +144,7 @@ describe('delivery: webhook worker', () => {
       expect(d.attempt).to.equal(2);
       expect(d.signatureValid).to.equal(true);
       expect(d.body.message).to.deep.equal({ n: 1 });
-      expect(await redis.zcard(retryKey(appid))).to.equal(0);
+      expect(await retriesOf(redis, appid)).to.have.length(0);
     });
   });
   describe('after a crash, and over days (real Redis, a real webhook receiver)', function () {
@@ -184,8 +190,8 @@ describe('delivery: webhook worker', () => {
     afterEach(async () => {
       await Promise.all(workers.splice(0).map((w) => w.stop()));
       for (const appid of appids.splice(0)) {
-        await redis.del(streamKey(appid), retryKey(appid), deadKey(appid));
-        await redis.srem(STREAMS_SET, appid);
+        await redis.del(keysOf(appid).dead, keysOf(appid).parked);
+        await redis.zrem(keysOf(appid).deadIndex, appid);
       }
       redis.disconnect();
       await hook.stop();
@@ -193,14 +199,14 @@ describe('delivery: webhook worker', () => {
 
     it('a delivery taken over from a worker that died carries the next attempt number', async () => {
       const appid = newAppid();
-      await redis.xgroup('CREATE', streamKey(appid), GROUP, '0', 'MKSTREAM');
+      const k = keysOf(appid);
+      await redis.xgroup('CREATE', k.stream, GROUP, '0', 'MKSTREAM').catch(() => undefined);
       // A first-time delivery and one already retried twice (attempts 2 in the entry).
-      await redis.xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'fresh', appid, message: '{"n":1}', attempts: 0, receivedAt: 1 }));
-      await redis.xadd(streamKey(appid), '*', ...toFields({ deliveryId: 'retried', appid, message: '{"n":2}', attempts: 2, receivedAt: 1 }));
-      await redis.sadd(STREAMS_SET, appid);
+      await redis.xadd(k.stream, '*', ...toFields({ deliveryId: 'fresh', appid, message: '{"n":1}', attempts: 0, receivedAt: 1 }));
+      await redis.xadd(k.stream, '*', ...toFields({ deliveryId: 'retried', appid, message: '{"n":2}', attempts: 2, receivedAt: 1 }));
       // A worker reads both (and may have sent them), then dies without acknowledging.
-      const read = (await redis.xreadgroup('GROUP', GROUP, 'crashed-worker', 'COUNT', 10, 'STREAMS', streamKey(appid), '>')) as [string, unknown[]][];
-      expect(read[0]![1]).to.have.length(2);
+      const read = (await redis.xreadgroup('GROUP', GROUP, 'crashed-worker', 'COUNT', 100, 'STREAMS', k.stream, '>')) as [string, [string, string[]][]][];
+      expect(read[0]![1].filter(([, f]) => f.includes(appid))).to.have.length(2);
 
       newWorker(appid, new ManualClock(), { reclaimIdleMs: 300 }).start();
       await hook.waitFor(2, 10_000);
@@ -210,9 +216,11 @@ describe('delivery: webhook worker', () => {
       expect(byId.retried!.attempt).to.equal(4);
       expect(byId.fresh!.signatureValid).to.equal(true);
       // Acknowledged and removed by the worker that took them over.
-      await until('the stream to empty', async () => (await redis.xlen(streamKey(appid))) === 0);
-      const pending = (await redis.xpending(streamKey(appid), GROUP)) as [number];
-      expect(pending[0]).to.equal(0);
+      const admin = new WebhookAdmin(redis);
+      await until('the queue to empty', async () => {
+        const s = await admin.status(appid);
+        return s.backlog === 0 && s.inFlight === 0;
+      });
     });
 
     it('dead letters are stamped with the clock, trimmed after the retention, and capped in number', async () => {
@@ -223,19 +231,15 @@ describe('delivery: webhook worker', () => {
       const worker = newWorker(appid, clock, { maxAttempts: 1, deadRetentionMs: 7 * DAY_MS, deadMaxLen: 3 });
       worker.start();
       const queue = async (deliveryId: string) => {
-        await redis
-          .multi()
-          .xadd(streamKey(appid), '*', ...toFields({ deliveryId, appid, message: '{}', attempts: 0, receivedAt: clock.now() }))
-          .sadd(STREAMS_SET, appid)
-          .exec();
+        await redis.xadd(keysOf(appid).stream, '*', ...toFields({ deliveryId, appid, message: '{}', attempts: 0, receivedAt: clock.now() }));
       };
-      const deadIds = async () => ((await redis.xrange(deadKey(appid), '-', '+')) as [string, string[]][]).map(([id, f]) => [id.split('-')[0], f[1]]);
+      const deadIds = async () => ((await redis.xrange(keysOf(appid).dead, '-', '+')) as [string, string[]][]).map(([id, f]) => [id.split('-')[0], f[1]]);
 
       await queue('d1');
-      await until('d1 to be dead-lettered', async () => (await redis.xlen(deadKey(appid))) === 1);
+      await until('d1 to be dead-lettered', async () => (await redis.xlen(keysOf(appid).dead)) === 1);
       clock.advance(3 * DAY_MS);
       await queue('d2');
-      await until('d2 to be dead-lettered', async () => (await redis.xlen(deadKey(appid))) === 2);
+      await until('d2 to be dead-lettered', async () => (await redis.xlen(keysOf(appid).dead)) === 2);
       // Their ids are their time of death on the worker's clock.
       expect(await deadIds()).to.deep.equal([
         [String(t0), 'd1'],
@@ -252,11 +256,11 @@ describe('delivery: webhook worker', () => {
       // (Delivered concurrently, so they may die in any order.)
       const names = async () => (await deadIds()).map(([, d]) => d as string).sort();
       await until('d3..d5 to be dead-lettered', async () => (await names()).join() === 'd3,d4,d5');
-      expect(await redis.xlen(deadKey(appid))).to.equal(3);
+      expect(await redis.xlen(keysOf(appid).dead)).to.equal(3);
 
       clock.set(t0 + 15 * DAY_MS);
       expect(await worker.trimDeadLetters()).to.equal(3);
-      expect(await redis.xlen(deadKey(appid))).to.equal(0);
+      expect(await redis.xlen(keysOf(appid).dead)).to.equal(0);
     });
   });
 });

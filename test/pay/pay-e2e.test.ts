@@ -8,6 +8,7 @@ import { runTenantsCli, startGateway, TEST_SECRETS_KEY } from '../support/gatewa
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { request } from '../support/http';
 import { makeMerchant, paySignValid, ShiftedClock, sleep, writeJsonFile, type TestMerchant } from './pay-helpers';
+import { DEFAULT_SHARDS, tenantKeys } from '../../src/delivery/webhook-keys';
 
 describe('WeChat Pay (gateway processes + sandbox)', function () {
   this.timeout(120_000);
@@ -343,7 +344,9 @@ describe('WeChat Pay (gateway processes + sandbox)', function () {
       expect(n.attempts[0]?.status).to.equal(204);
       expect((await get(D, `/orders/${nos[0] as string}`)).json.state).to.equal('SUCCESS');
       // D has no webhook: nothing is queued for it (a queue nobody reads would only fill dead letters).
-      expect(await h.redis.exists(`wxgate:wh:${D.appid}`, `wxgate:wh-dead:${D.appid}`)).to.equal(0);
+      const k = tenantKeys(D.appid, DEFAULT_SHARDS);
+      expect(await h.redis.exists(k.dead, k.parked)).to.equal(0);
+      expect(((await h.redis.xrange(k.stream, '-', '+')) as [string, string[]][]).filter(([, f]) => f.includes(D.appid))).to.have.length(0);
     });
 
     it('a merchant migrating to public-key mode is verified by whichever key the serial names', async () => {

@@ -111,7 +111,8 @@ export function rawDataSignature(rawData: string, sessionKeyB64: string): string
 }
 
 export function sessionRedisKey(token: string): string {
-  return 'wxgate:session:' + createHash('sha256').update(token).digest('hex');
+  // The token's first 4 characters are its user's session bucket, the key's Redis Cluster hash tag.
+  return `wxgate:session:{s:${token.slice(0, 4)}}:` + createHash('sha256').update(token).digest('hex');
 }
 
 export const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { startHarness, type Harness, type TenantHandle } from '../support/harness';
 import { redisKeys } from '../../src/infra/redis-keys';
+import { sessionBucket } from '../../src/auth/session-store';
 
 /** Sessions per user: logout everywhere, and a bound on how many a user holds (gateway processes). */
 describe('users: ending all sessions, and at most SESSION_MAX_PER_USER per user', function () {
@@ -28,7 +29,7 @@ describe('users: ending all sessions, and at most SESSION_MAX_PER_USER per user'
     expect(out.status, out.text).to.equal(204);
     expect(await live(mine)).to.deep.equal([false, false, false]);
     expect((await me(other.token)).status).to.equal(200);
-    expect(await h.redis.exists(redisKeys.userSessions(A.appid, users[0]!.openid))).to.equal(0);
+    expect(await h.redis.exists(redisKeys.userSessions(sessionBucket(A.appid, users[0]!.openid), A.appid, users[0]!.openid))).to.equal(0);
   });
 
   it('logout without a body (or {"all": false}) ends only the presented session; a bad body is 400', async () => {
@@ -52,12 +53,12 @@ describe('users: ending all sessions, and at most SESSION_MAX_PER_USER per user'
       openid = r.json.openid as string;
     }
     expect(await live(tokens)).to.deep.equal([false, false, ...Array.from({ length: 10 }, () => true)]);
-    expect(await h.redis.zcard(redisKeys.userSessions(A.appid, openid))).to.equal(10);
+    expect(await h.redis.zcard(redisKeys.userSessions(sessionBucket(A.appid, openid), A.appid, openid))).to.equal(10);
     // Concurrent logins cannot slip past the limit either.
     const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => h.login(A.appid, `test:${name}`, i % 2)));
     expect(burst.map((r) => r.status)).to.deep.equal(Array.from({ length: 8 }, () => 200));
     const all = [...tokens, ...burst.map((r) => r.json.token as string)];
     expect((await live(all)).filter(Boolean)).to.have.length(10);
-    expect(await h.redis.zcard(redisKeys.userSessions(A.appid, openid))).to.equal(10);
+    expect(await h.redis.zcard(redisKeys.userSessions(sessionBucket(A.appid, openid), A.appid, openid))).to.equal(10);
   });
 });

@@ -23,6 +23,8 @@ export interface OperatorStores {
   repo: TenantRepository;
   box: SecretBox;
   audit: AuditLog;
+  /** Number of webhook delivery shards (DELIVERY_SHARDS); the default when absent. */
+  deliveryShards?: number;
   /** Drops every gateway's cached copy of the tenant. */
   announce(appid: string): Promise<void>;
   /** Drops every gateway's cached copies of a revoked service key. */
@@ -88,7 +90,7 @@ export class AdminOperations {
   ) {
     this.keysStore = keys;
     this.ownsKeys = keys === undefined;
-    this.webhooks = new WebhookAdmin(s.redis);
+    this.webhooks = new WebhookAdmin(s.redis, s.deliveryShards);
   }
 
   /** The tenant sections definitions are validated against. */
