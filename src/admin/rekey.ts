@@ -87,6 +87,9 @@ interface Field {
 
 class StopRun extends Error {}
 
+/** Documents re-sealed at once within a batch. */
+const CONCURRENCY = 8;
+
 export async function rekey(d: RekeyDeps, opts: RekeyOptions): Promise<RekeyResult> {
   const counts = Object.fromEntries(REKEY_STORES.map((s) => [s, { scanned: 0, current: 0, rekeyed: 0, unreadable: 0, contended: 0 }])) as Record<RekeyStore, RekeyCount>;
   let writes = 0;
@@ -236,8 +239,13 @@ export async function rekey(d: RekeyDeps, opts: RekeyOptions): Promise<RekeyResu
         .limit(opts.batchSize)
         .toArray()) as Doc[];
       if (batch.length === 0) return;
-      // One batch in parallel: bounded by --batch-size, and each write is independent of the others.
-      const results = await Promise.allSettled(batch.map((doc) => each(doc)));
+      // A few documents at a time: each write is independent, but the connection pool is shared
+      // and bounded (a whole batch at once would time out waiting for connections).
+      let next = 0;
+      const lane = async () => {
+        while (next < batch.length) await each(batch[next++] as Doc);
+      };
+      const results = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, lane));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       last = (batch[batch.length - 1] as Doc)._id;
