@@ -71,6 +71,7 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
     const componentAppid = 'wx' + randomBytes(8).toString('hex');
     const mchid = String(1_900_000_000 + Math.floor(Math.random() * 99_999_999));
     const failures: string[] = [];
+    const log: string[] = [];
     const done: Record<string, number> = { token: 0, info: 0, login: 0, push: 0 };
     let loading = false;
     let load: Promise<void>[] = [];
@@ -84,7 +85,9 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
       // Like a load balancer draining it: no request to it is in flight when it is stopped.
       while ((inFlight.get(old) ?? 0) > 0) await sleep(20);
       await old.stop();
+      log.push(`stopped ${old.port} at ${new Date().toISOString()}`);
       gws[i] = await start(env);
+      log.push(`started ${gws[i]!.port} at ${new Date().toISOString()}`);
       live.push(gws[i]);
     }
 
@@ -108,7 +111,8 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
         }
         done[kind]!++;
       } catch (err) {
-        failures.push(`${kind} threw ${(err as Error).message}`);
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        failures.push(`${kind} to ${gw.port} threw ${(err as Error).message} (${cause?.code ?? cause?.message ?? ''}) at ${new Date().toISOString()}`);
       } finally {
         inFlight.set(gw, (inFlight.get(gw) ?? 1) - 1);
       }
@@ -171,7 +175,7 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
       await sleep(1000);
       loading = false;
       await Promise.all(load);
-      expect(failures, failures.slice(0, 5).join('\n')).to.deep.equal([]);
+      expect(failures, [...failures.slice(0, 5), ...log].join('\n')).to.deep.equal([]);
       for (const kind of Object.keys(done)) expect(done[kind]! - before[kind]!, `${kind} requests during rekey`).to.be.greaterThan(0);
 
       // Nothing in MongoDB is left under A ...
