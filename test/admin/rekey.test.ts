@@ -207,7 +207,10 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
       await roll(1, ring(B));
       for (const gw of gws) for (const t of tenants) for (const kind of ['token', 'info', 'login', 'push']) await once(kind, gw, t);
       expect(failures, failures.slice(0, 5).join('\n')).to.deep.equal([]);
-      for (const args of [['platforms', 'list'], ['merchants', 'list']]) {
+      for (const args of [
+        ['platforms', 'list'],
+        ['merchants', 'list'],
+      ]) {
         const r = await runTenantsCli(args, ring(B));
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
       }
