@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../src/kernel/config';
+import { loadConfig, secretKeys } from '../src/kernel/config';
 import { createLogger } from '../src/kernel/log';
 import { createRuntime, shutdown } from '../src/composition/runtime';
 import { createSandbox } from '../src/sandbox';
@@ -46,15 +46,15 @@ async function start(): Promise<void> {
     const m = await startTestMongo();
     process.env.MONGODB_URI = m.uri;
     stops.push(() => m.stop());
-  } else if (!process.env.SECRETS_KEY) {
-    throw new Error('SECRETS_KEY is required when MONGODB_URI is set, or the demo data would be sealed with a throw-away key');
+  } else if (!process.env.SECRETS_KEY && !process.env.SECRETS_KEYS) {
+    throw new Error('SECRETS_KEY (or SECRETS_KEYS) is required when MONGODB_URI is set, or the demo data would be sealed with a throw-away key');
   }
   if (!process.env.REDIS_URL) {
     const r = await startTestRedis();
     process.env.REDIS_URL = r.url;
     stops.push(() => r.stop());
   }
-  process.env.SECRETS_KEY ||= randomBytes(32).toString('base64');
+  if (!process.env.SECRETS_KEYS) process.env.SECRETS_KEY ||= randomBytes(32).toString('base64');
   process.env.SPOOL_DIR ||= mkdtempSync(path.join(os.tmpdir(), 'wxgate-sandbox-spool-'));
   process.env.ADMIN_TOKEN ||= randomBytes(18).toString('base64url');
   // The demo tenant calls the local sandbox over plain http on 127.0.0.1.
@@ -70,7 +70,7 @@ async function start(): Promise<void> {
   const runtime = await createRuntime(config, log);
   // The demo merchant first: the demo tenant takes payments through it.
   const merchant = parseMerchantDefinition(demoMerchant(sandbox, sandboxServer.url), 'demo merchant', { allowPrivateUrls: config.ALLOW_PRIVATE_URLS });
-  await new MerchantRepository(runtime.mongo, new SecretBox(config.SECRETS_KEY)).upsert(merchant);
+  await new MerchantRepository(runtime.mongo, new SecretBox(secretKeys(config))).upsert(merchant);
   await publishInvalidation(runtime.redis, { kind: 'merchant', appid: merchant.mchid });
   const demo = { ...demoTenant(sandboxServer.url), pay: { mchid: DEMO_MCHID } };
   sandbox.registerApp({ appid: demo.appid, secret: demo.secret });

@@ -11,7 +11,7 @@ export interface AuditEntry {
   actor: string;
   /** e.g. "tenant.apply", "tenant.disable", "key.revoke", "merchant.apply", "platform.authorized". */
   action: string;
-  target: { kind: 'tenant' | 'key' | 'merchant' | 'platform' | 'authorizer' | 'webhook'; id: string };
+  target: { kind: 'tenant' | 'key' | 'merchant' | 'platform' | 'authorizer' | 'webhook' | 'secrets'; id: string };
   /** The tenant concerned, when there is one (for `audit <appid>`). */
   appid?: string;
   before?: Record<string, unknown> | null;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { loadConfigSubset } from '../kernel/config';
+import { loadConfigSubset, secretKeys } from '../kernel/config';
 import { AuditLog } from '../audit/audit-log';
 import { createLogger } from '../kernel/log';
 import { connectMongo } from '../infra/mongo';
@@ -18,12 +18,12 @@ export const cliRoot: CliRoot = {
 };
 
 async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliContext> {
-  const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'SECRETS_KEY', 'DELIVERY_SHARDS']);
+  const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'SECRETS_KEY', 'SECRETS_KEYS', 'DELIVERY_SHARDS']);
   const log = createLogger('silent');
   const mongo = await connectMongo(cfg.MONGODB_URI);
   const redis = createRedis(redisTargetOf(cfg), log, 'cli');
   await connectRedis(redis, 5000);
-  const box = new SecretBox(cfg.SECRETS_KEY);
+  const box = new SecretBox(secretKeys(cfg));
   const repo = new TenantRepository(mongo, box, tenantSections);
   await repo.ensureIndexes();
   const audit = new AuditLog(mongo);

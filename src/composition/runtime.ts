@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Connection } from 'mongoose';
 import type Koa from 'koa';
-import type { Config } from '../kernel/config';
+import { secretKeys, type Config } from '../kernel/config';
 import { createAccessLogger, type Logger } from '../kernel/log';
 import { systemClock, type Clock } from '../kernel/clock';
 import { sleep, withTimeout } from '../kernel/timers';
@@ -78,7 +78,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const mongoOutage = new StoreOutage('mongodb', log, () => pingMongo(mongo));
   onMongoHeartbeatFailure(mongo, (reason) => mongoOutage.failed(reason));
 
-  const box = new SecretBox(config.SECRETS_KEY);
+  const box = new SecretBox(secretKeys(config));
   const bus = new InvalidationBus(redis, subscriber, log);
   const tenants = new TenantRepository(mongo, box, tenantSections);
   await tenants.ensureIndexes();

@@ -68,6 +68,26 @@ const adminTokens = z
   })
   .optional();
 
+/** SECRETS_KEYS: keys are named by position only, so no part of a key reaches an error message. */
+const keyRing = z
+  .string()
+  .superRefine((v, ctx) => {
+    const keys = v.split(',').map((k) => k.trim());
+    const bad = keys.flatMap((k, i) => (base64Key32.safeParse(k).success ? [] : [i + 1]));
+    if (bad.length) {
+      ctx.addIssue({ code: 'custom', message: `comma-separated 32-byte keys, base64-encoded (e.g. \`openssl rand -base64 32\`); key ${bad.join(', ')} is not` });
+      return;
+    }
+    const seen = new Map<string, number>();
+    keys.forEach((k, i) => {
+      const bytes = Buffer.from(k, 'base64').toString('hex');
+      const first = seen.get(bytes);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', message: `distinct keys; key ${i + 1} repeats key ${first}` });
+      else seen.set(bytes, i + 1);
+    });
+  })
+  .transform((v) => v.split(',').map((k) => k.trim()));
+
 /**
  * `secret: true` marks a value that must not sit in plain configuration: the Kubernetes manifests
  * (`npm run -s k8s`) put it in the Secret, every other variable in the ConfigMap. Connection strings
@@ -90,7 +110,18 @@ export const configSpec = {
   WECHAT_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one call to WeChat' },
   WECHAT_QUOTA_COOLDOWN_S: { schema: int(1, 86400), default: '300', doc: "After 45009 (daily quota), a tenant's calls to that API fail fast with 429 for this long" },
   WECHAT_RATE_LIMIT_COOLDOWN_S: { schema: int(1, 3600), default: '60', doc: "After 45011 (rate limit), a tenant's calls to that API fail fast with 429 for this long" },
-  SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)', secret: true },
+  SECRETS_KEY: {
+    schema: base64Key32.optional(),
+    default: undefined,
+    secret: true,
+    doc: '**Required** unless `SECRETS_KEYS` is set (setting both is refused). Secret. 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)',
+  },
+  SECRETS_KEYS: {
+    schema: keyRing.optional(),
+    default: undefined,
+    secret: true,
+    doc: 'Secret. Instead of `SECRETS_KEY`: comma-separated 32-byte keys, base64; the first seals, every one opens (see "Rotating the secrets key"). Duplicate or malformed keys are refused at start-up',
+  },
   ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API', secret: true },
   ADMIN_TOKENS: {
     schema: adminTokens,
@@ -210,7 +241,23 @@ export function loadConfigSubset<K extends keyof Spec>(env: NodeJS.ProcessEnv, n
     }
     out[name] = parsed.data;
   }
+  if (names.some((n) => n === 'SECRETS_KEY' || n === 'SECRETS_KEYS')) checkOneKeySetting(env);
   return out as Pick<Config, K>;
+}
+
+/** Exactly one of SECRETS_KEY and SECRETS_KEYS: two settings could disagree on which key seals. */
+function checkOneKeySetting(env: NodeJS.ProcessEnv): void {
+  const one = env.SECRETS_KEY !== undefined && env.SECRETS_KEY !== '';
+  const ring = env.SECRETS_KEYS !== undefined && env.SECRETS_KEYS !== '';
+  if (one && ring) throw new ConfigError('SECRETS_KEYS', 'and SECRETS_KEY are both set; set only one: SECRETS_KEYS (the first key seals, all open) or SECRETS_KEY (one key)');
+  if (!one && !ring) throw new ConfigError('SECRETS_KEY', 'is required (or SECRETS_KEYS): 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)');
+}
+
+/** The key ring to seal and open with: SECRETS_KEYS, or SECRETS_KEY as a one-key ring (loadConfig made sure one is set). */
+export function secretKeys(cfg: Partial<Pick<Config, 'SECRETS_KEY' | 'SECRETS_KEYS'>>): string[] {
+  if (cfg.SECRETS_KEYS?.length) return cfg.SECRETS_KEYS;
+  if (cfg.SECRETS_KEY) return [cfg.SECRETS_KEY];
+  throw new ConfigError('SECRETS_KEY', 'is required (or SECRETS_KEYS)');
 }
 
 function mask(name: string, value: string): string {

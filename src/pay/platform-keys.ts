@@ -90,15 +90,20 @@ export class PlatformKeys {
   }
 }
 
-/** The certificates of a merchant as a token source: the "token" is the JSON list of {serialNo, pem}. */
-export function certificateSource(transport: PayTransport, account: MerchantAccount, clock: Clock): AccessTokenSource {
-  const m = account.merchant;
+/** The fleet key of a merchant's certificates (also derived by `tenants -- rekey` to re-seal them). */
+export function certificateTokenKey(m: { mchid: string; serialNo: string; apiV3Key: string; payBase?: string | undefined }): string {
   const fingerprint = createHash('sha256')
     .update(`certificates:${m.serialNo}:${m.apiV3Key}:${m.payBase ?? ''}`)
     .digest('hex')
     .slice(0, 16);
+  return redisKeys.token(`mch-${m.mchid}`, fingerprint);
+}
+
+/** The certificates of a merchant as a token source: the "token" is the JSON list of {serialNo, pem}. */
+export function certificateSource(transport: PayTransport, account: MerchantAccount, clock: Clock): AccessTokenSource {
+  const m = account.merchant;
   return {
-    key: redisKeys.token(`mch-${m.mchid}`, fingerprint),
+    key: certificateTokenKey(m),
     owner: m.mchid,
     kind: 'pay-certificates',
     async fetch() {

@@ -59,12 +59,7 @@ export class ComponentApi {
   componentSource(p: Platform): AccessTokenSource {
     let s = this.sources.get(p);
     if (!s) {
-      // The key changes with the secret and base: rotating them retires the old token instead of serving it.
-      const fingerprint = createHash('sha256')
-        .update(`component:${p.secret}:${p.apiBase ?? ''}`)
-        .digest('hex')
-        .slice(0, 16);
-      s = { key: redisKeys.token(`component-${p.componentAppid}`, fingerprint), owner: p.componentAppid, kind: 'component', fetch: () => this.fetchComponentToken(p) };
+      s = { key: componentTokenKey(p), owner: p.componentAppid, kind: 'component', fetch: () => this.fetchComponentToken(p) };
       this.sources.set(p, s);
     }
     return s;
@@ -179,3 +174,13 @@ const noTicket = (componentAppid: string, errcode?: number) =>
   });
 
 const unexpected = (api: string) => new AppError(502, 'WECHAT_UNEXPECTED_RESPONSE', `WeChat answered ${api} without the expected fields`);
+
+/** The fleet key of a platform's component token (also derived by `tenants -- rekey` to re-seal it). */
+export function componentTokenKey(p: Pick<Platform, 'componentAppid' | 'secret' | 'apiBase'>): string {
+  // The key changes with the secret and base: rotating them retires the old token instead of serving it.
+  const fingerprint = createHash('sha256')
+    .update(`component:${p.secret}:${p.apiBase ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+  return redisKeys.token(`component-${p.componentAppid}`, fingerprint);
+}

@@ -121,6 +121,11 @@ export class TenantSections {
     return t as Tenant;
   }
 
+  /** Where a tenant document holds sealed values, and the context each is bound to (for `tenants -- rekey`). */
+  sealedFields(appid: string): { path: string; context: string }[] {
+    return this.sealedPaths.map((path) => ({ path, context: sealContext(appid, path) }));
+  }
+
   /** What an operator sees: every secret masked, sections' views merged in. */
   mask(t: Tenant): Record<string, unknown> {
     const view: Record<string, unknown> = {

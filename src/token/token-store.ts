@@ -32,7 +32,8 @@ interface StoredRecord extends Omit<TokenRecord, 'accessToken'> {
 export const tokenFingerprint = (accessToken: string): string => createHash('sha256').update(accessToken, 'utf8').digest('hex');
 
 /** The sealed token is bound to its key: a value copied to another tenant's key fails to open. */
-const sealContext = (key: string) => `access-token:${key}`;
+export const tokenSealContext = (key: string): string => `access-token:${key}`;
+const sealContext = tokenSealContext;
 
 /**
  * L2: the fleet's truth about each tenant's token, in Redis. Tokens are sealed with SECRETS_KEY, so a

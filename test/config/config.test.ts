@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadConfig, loadConfigSubset } from '../../src/kernel/config';
+import { loadConfig, loadConfigSubset, secretKeys } from '../../src/kernel/config';
 import { ConfigError } from '../../src/kernel/errors';
 import { repoRoot } from '../../src/devstack/mongo-server';
 import { TEST_ADMIN_TOKEN, TEST_SECRETS_KEY } from '../support/gateway-process';
@@ -92,6 +92,24 @@ describe('config: configuration', function () {
       expect(line).to.not.include('not base64');
     });
 
+    it('SECRETS_KEY and SECRETS_KEYS both set are refused, naming both and echoing neither', async () => {
+      const other = Buffer.alloc(32, 9).toString('base64');
+      const line = expectRefused(await runGateway({ SECRETS_KEYS: `${other},${TEST_SECRETS_KEY}` }), 'SECRETS_KEYS', /both set; set only one/);
+      expect(line).to.include('SECRETS_KEY ');
+      expect(line).to.not.include(other.slice(0, 8));
+      expect(line).to.not.include(TEST_SECRETS_KEY.slice(0, 8));
+    });
+
+    it('SECRETS_KEYS with a malformed or a repeated key is refused, naming the key by position only', async () => {
+      const a = Buffer.alloc(32, 9).toString('base64');
+      const short = Buffer.from('0123456789abcdef').toString('base64');
+      const malformed = expectRefused(await runGateway({ SECRETS_KEY: undefined, SECRETS_KEYS: `${a},${short}` }), 'SECRETS_KEYS', /key 2 is not/);
+      expect(malformed).to.not.include(short);
+      expect(malformed).to.not.include(a.slice(0, 8));
+      const repeated = expectRefused(await runGateway({ SECRETS_KEY: undefined, SECRETS_KEYS: `${a},${TEST_SECRETS_KEY},${a}` }), 'SECRETS_KEYS', /key 3 repeats key 1/);
+      expect(repeated).to.not.include(a.slice(0, 8));
+    });
+
     it('ADMIN_TOKEN too short is refused without echoing it', async () => {
       const bad = 'short-tok';
       const line = expectRefused(await runGateway({ ADMIN_TOKEN: bad }), 'ADMIN_TOKEN', /at least 16 characters/);
@@ -132,6 +150,14 @@ describe('config: configuration', function () {
 
   describe('loadConfig', () => {
     const required = { SECRETS_KEY: TEST_SECRETS_KEY, ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+
+    it('SECRETS_KEYS is a key ring (first seals); SECRETS_KEY a one-key ring', () => {
+      const other = Buffer.alloc(32, 9).toString('base64');
+      expect(secretKeys(loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, SECRETS_KEYS: ` ${other} , ${TEST_SECRETS_KEY}` }))).to.deep.equal([other, TEST_SECRETS_KEY]);
+      expect(secretKeys(loadConfig({ ...required }))).to.deep.equal([TEST_SECRETS_KEY]);
+      expect(() => loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, SECRETS_KEYS: `${other},` })).to.throw(ConfigError, /key 2 is not/);
+      expect(() => loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN })).to.throw(ConfigError, /SECRETS_KEY: is required \(or SECRETS_KEYS\)/);
+    });
 
     it('applies the documented defaults', () => {
       const c = loadConfig({ ...required });

@@ -94,7 +94,7 @@ describe('third-party platform mode (3 gateway processes + sandbox)', function (
     expect((tenant?.webhook as { url: string }).url).to.equal(hook.url);
     const raw = await h.stores.conn.collection('authorizers').findOne({ componentAppid: platform.componentAppid, appid: X });
     expect(raw?.status).to.equal('authorized');
-    expect(String(raw?.refreshToken)).to.match(/^v1\./);
+    expect(String(raw?.refreshToken)).to.match(/^v2\./);
     expect(JSON.stringify(raw)).to.not.contain(h.sandbox.platform.authorizers(platform.componentAppid)[0]?.refreshToken);
   });
 

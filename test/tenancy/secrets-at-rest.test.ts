@@ -6,7 +6,7 @@ import { makeTenant } from '../support/tenant-fixtures';
 import { testRedisUrl } from '../support/root-hooks';
 import { applyTenants, cli, rawTenants, request, stopAll, withRawMongo, type RawDoc } from '../support/gateway-helpers';
 
-const SEALED = /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const SEALED = /^v2\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 describe('tenancy: secrets at rest', function () {
   this.timeout(30_000);
@@ -39,7 +39,7 @@ describe('tenancy: secrets at rest', function () {
     expect(dump).to.not.include(a.webhook!.secret);
   });
 
-  it('sealed values are v1.<iv>.<tag>.<ciphertext> strings, each different', () => {
+  it('sealed values are v2.<kid>.<iv>.<tag>.<ciphertext> strings, each different', () => {
     for (const d of [docA, docB]) {
       expect(d.secret).to.be.a('string').and.match(SEALED);
       expect(d.token).to.be.a('string').and.match(SEALED);

@@ -108,7 +108,7 @@ describe('access tokens across a fleet of gateway processes', function () {
         expect(keys).to.have.length(1);
         const raw = (await redis.get(keys[0]!)) ?? '';
         expect(raw).to.not.include(first.data.access_token);
-        expect(raw).to.match(/"sealed":"v1\./);
+        expect(raw).to.match(/"sealed":"v2\./);
       } finally {
         redis.disconnect();
       }

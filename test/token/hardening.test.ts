@@ -76,7 +76,7 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     expect(await store.setUnderLock(key, makeRecord(token, 7200, Date.now()), lock)).to.equal(true);
     const raw = (await redis.get(key)) ?? '';
     expect(raw).to.not.include(token);
-    expect(raw).to.match(/"sealed":"v1\./);
+    expect(raw).to.match(/"sealed":"v2\./);
     expect((await store.get(key))?.accessToken).to.equal(token);
     // Copied under another token key, the value does not open: it counts as missing.
     await redis.set(`${key}:copy`, raw, 'PX', 5000);

@@ -34,7 +34,7 @@ describe('users: login and sessions (gateway processes + sandbox)', function () 
     expect(doc1).to.not.equal(null);
     expect(doc1!.loginCount).to.equal(1);
     expect(doc1!.unionid).to.equal('union-1');
-    expect(doc1!.sessionKey).to.match(/^v1\./);
+    expect(doc1!.sessionKey).to.match(/^v2\./);
     expect(JSON.stringify(doc1)).not.to.include(key1);
 
     // Second login, on the other gateway, with a new code: same document, new session key.

@@ -11,6 +11,7 @@ import { webhookCommand } from './webhook-commands';
 import { loadMerchantDefinitions, MERCHANTS_HELP, merchantsCommand } from './merchant-commands';
 import { loadPlatformDefinitions, PLATFORMS_HELP, platformsCommand } from './platform-commands';
 import { AUDIT_HELP, auditCommand } from './audit-commands';
+import { REKEY_HELP, rekeyCommand } from './rekey-command';
 
 export const TENANTS_HELP = `Usage: npm run tenants -- <command> [args]
 
@@ -38,7 +39,9 @@ ${PLATFORMS_HELP}
 
 ${AUDIT_HELP}
 
-Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS, WECHAT_API_BASE (as for the gateway).
+${REKEY_HELP}
+
+Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY or SECRETS_KEYS, ALLOW_PRIVATE_URLS, WECHAT_API_BASE (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
 Errors are printed as "error: [CODE] message", with the codes of the admin API (README "Error codes").
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
@@ -90,6 +93,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
         break;
       case 'audit':
         await auditCommand(ctx, rest);
+        break;
+      case 'rekey':
+        await rekeyCommand(ctx, rest);
         break;
       case 'platforms':
         await platformsCommand(ctx, rest, platformDefs, { wechatApiBase: loadConfigSubset(env, ['WECHAT_API_BASE']).WECHAT_API_BASE, allowPrivateUrls });

@@ -42,7 +42,7 @@ describe('SecretBox', () => {
 
   it('round-trips and never contains the plaintext', () => {
     const sealed = box.seal('my-app-secret', 'tenant:wx1:secret');
-    expect(sealed).to.match(/^v1\./);
+    expect(sealed).to.match(/^v2\./);
     expect(sealed).not.to.contain('my-app-secret');
     expect(box.open(sealed, 'tenant:wx1:secret')).to.equal('my-app-secret');
     expect(box.seal('my-app-secret', 'tenant:wx1:secret')).not.to.equal(sealed);
@@ -54,9 +54,9 @@ describe('SecretBox', () => {
     expect(() => box.open(sealed, 'tenant:wx1:token')).to.throw(/cannot decrypt/);
     const parts = sealed.split('.');
     // Flip a bit of the ciphertext (a random replacement byte could equal the original).
-    const ct = Buffer.from(parts[3]!, 'base64url');
+    const ct = Buffer.from(parts[4]!, 'base64url');
     ct[0] = ct[0]! ^ 1;
-    parts[3] = ct.toString('base64url');
+    parts[4] = ct.toString('base64url');
     expect(() => box.open(parts.join('.'), 'tenant:wx1:secret')).to.throw(/cannot decrypt/);
     expect(() => new SecretBox(Buffer.alloc(32, 4).toString('base64')).open(sealed, 'tenant:wx1:secret')).to.throw(/cannot decrypt/);
   });
