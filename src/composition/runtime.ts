@@ -25,6 +25,7 @@ import { ServiceKeys } from '../auth/service-keys';
 import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
+import { Activity } from '../ops/activity';
 import { RateLimits, rateDefaults } from '../limits/rate-limits';
 import { adminRoutes } from '../admin/admin-routes';
 import { requireBearer } from '../auth/admin-auth';
@@ -84,6 +85,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 
   const metrics = new Metrics(true);
   metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
+  // Per-tenant activity for the operator console (pushes, rate-limit hits, token fetches), in Redis.
+  const activity = new Activity({ redis, clock, log });
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
@@ -98,7 +101,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
-    onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
+    onUpstreamFetch: (appid, outcome, err) => {
+      metrics.tokenFetches.inc({ appid, outcome });
+      if (outcome === 'ok') activity.tokenFetched(appid);
+      else activity.tokenFetchFailed(appid, err);
+    },
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
   const audit = new AuditLog(mongo, () => clock.now());
@@ -157,7 +164,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     http,
     platforms,
     audit,
-    limits: new RateLimits({ redis, defaults: rateDefaults(config) }),
+    limits: new RateLimits({
+      redis,
+      defaults: rateDefaults(config),
+      onLimited: (appid, limitClass) => {
+        metrics.rateLimited.inc({ appid, class: limitClass });
+        activity.count(appid, 'rateLimited');
+      },
+    }),
   };
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));
@@ -184,12 +198,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     metrics,
     systemRoutes,
     tenantRoutes,
+    activity: activity.middleware(),
     onStoreUnavailable: (store, err) => {
       if (store === 'mongodb') mongoOutage.failed(err instanceof Error ? err.name : 'error');
     },
   });
 
   for (const f of features) await f.start?.();
+  activity.start();
 
   return {
     config,
@@ -207,6 +223,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       clearInterval(refreshTimer);
       mongoOutage.close();
       for (const f of features) await f.stop?.();
+      await activity.stop();
       manager.close();
       keys.close();
       resolver.close();

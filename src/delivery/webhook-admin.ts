@@ -9,6 +9,8 @@ export interface WebhookStatus {
   /** Failed at least once, waiting for their next attempt. */
   retrying: number;
   dead: number;
+  /** Age of the oldest queued or in-flight entry, in seconds (Redis server time, as the worker's gauge); null when none. */
+  oldestPendingAgeS: number | null;
 }
 
 export interface DeadLetter {
@@ -24,7 +26,16 @@ export class WebhookAdmin {
   constructor(private readonly redis: Redis) {}
 
   async status(appid: string): Promise<WebhookStatus> {
-    const [len, retrying, dead] = await Promise.all([this.redis.xlen(streamKey(appid)), this.redis.zcard(retryKey(appid)), this.redis.xlen(deadKey(appid))]);
+    const [len, retrying, dead, first, [sec, usec]] = await Promise.all([
+      this.redis.xlen(streamKey(appid)),
+      this.redis.zcard(retryKey(appid)),
+      this.redis.xlen(deadKey(appid)),
+      this.redis.xrange(streamKey(appid), '-', '+', 'COUNT', 1),
+      this.redis.time(),
+    ]);
+    const firstId = first[0]?.[0];
+    // Entry ids are the Redis server's time of XADD, so "now" is the server's too.
+    const oldestPendingAgeS = firstId ? Math.max(0, Math.floor((Number(sec) * 1000 + Math.floor(Number(usec) / 1000) - Number(firstId.split('-')[0])) / 1000)) : null;
     let inFlight = 0;
     try {
       const summary = (await this.redis.xpending(streamKey(appid), GROUP)) as [number, ...unknown[]];
@@ -33,7 +44,7 @@ export class WebhookAdmin {
       // No consumer group yet: nothing has been handed out.
     }
     // Delivered entries are deleted, so the stream holds exactly the backlog plus what is in flight.
-    return { backlog: Math.max(0, len - inFlight), inFlight, retrying, dead };
+    return { backlog: Math.max(0, len - inFlight), inFlight, retrying, dead, oldestPendingAgeS };
   }
 
   async dead(appid: string, limit: number): Promise<DeadLetter[]> {
