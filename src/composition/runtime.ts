@@ -28,7 +28,10 @@ import { Metrics } from '../ops/metrics';
 import { Activity } from '../ops/activity';
 import { RateLimits, rateDefaults } from '../limits/rate-limits';
 import { adminRoutes } from '../admin/admin-routes';
-import { requireBearer } from '../auth/admin-auth';
+import { overviewRoutes } from '../admin/overview-routes';
+import { consoleRoutes } from '../admin/console/console-routes';
+import { WebhookAdmin } from '../delivery/webhook-admin';
+import { requireAdmin, requireBearer } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
@@ -187,6 +190,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
     adminRoutes(config.ADMIN_TOKEN, tenants, audit),
+    overviewRoutes(requireAdmin(config.ADMIN_TOKEN), { tenants, activity, webhooks: new WebhookAdmin(redis) }),
+    consoleRoutes(),
     openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
