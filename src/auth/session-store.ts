@@ -151,3 +151,17 @@ export class SessionStore {
     }
   }
 }
+
+/**
+ * Ends every session of a user without one of its tokens (an operator's revocation); returns how
+ * many were listed. The user's set is passed twice (as the "presented session" too): a harmless
+ * second DEL, and both keys stay in the user's slot under Redis Cluster.
+ */
+export async function endUserSessions(redis: Redis, owner: SessionOwner): Promise<number> {
+  const set = redisKeys.userSessions(owner.appid, owner.openid);
+  try {
+    return Number(await redis.eval(DESTROY_ALL, 2, set, set, redisKeys.session('')));
+  } catch (err) {
+    throw unavailable(err);
+  }
+}

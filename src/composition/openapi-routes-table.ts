@@ -5,6 +5,7 @@ import { closeBody, createOrderBody, refundBody, shippingBody } from '../pay/pay
 import { syncQuery } from '../pay/pay-routes';
 import { invalidateBody } from '../token-service/token-routes';
 import { loginBody, logoutBody, phoneBody, profileBody } from '../users/users-routes';
+import { applyMerchantsBody, applyTenantsBody, auditQuery, createKeyBody, deadQuery, emptyBody, forceQuery, redeliverBody, tenantsQuery } from '../admin/admin-routes';
 import { overviewQuery } from '../admin/overview';
 
 /**
@@ -19,7 +20,7 @@ export type RouteAuth = 'none' | 'serviceKey' | 'session' | 'sessionOrKey' | 'ad
 
 export interface RouteDoc {
   /** `all` is a route taking any method (documented as GET and POST). */
-  method: 'get' | 'post' | 'all';
+  method: 'get' | 'post' | 'delete' | 'all';
   /** The Koa path exactly as the router holds it (`/:appid/pay/orders/:outTradeNo`). */
   path: string;
   summary: string;
@@ -108,6 +109,136 @@ const PAY_NOTIFY: readonly ErrorCode[] = [
 const ORDER: readonly ErrorCode[] = ['ORDER_NOT_FOUND'];
 const json = (description: string, status = 200) => ({ status, description, contentType: 'application/json' });
 
+/** The operator API (src/admin/admin-routes.ts): an admin token, served before tenant resolution; MongoDB or Redis may be away. */
+const admin = (r: Omit<RouteDoc, 'tag' | 'auth' | 'system' | 'errors'> & { errors?: readonly ErrorCode[] }): RouteDoc => ({
+  ...r,
+  tag: 'admin',
+  auth: 'admin',
+  system: true,
+  errors: [...(r.errors ?? []), 'STORE_UNAVAILABLE'],
+});
+const ADMIN_TENANT: readonly ErrorCode[] = ['INVALID_APPID', 'TENANT_NOT_FOUND'];
+const ADMIN_ROUTES: readonly RouteDoc[] = [
+  admin({
+    method: 'get',
+    path: '/admin/tenants',
+    summary: 'A page of tenants in appid order, secrets masked (`?q=` filters by appid or name, `?status=`)',
+    query: tenantsQuery,
+    success: json('`{tenants, nextCursor}` (`nextCursor` is null on the last page)'),
+  }),
+  admin({
+    method: 'post',
+    path: '/admin/tenants',
+    summary: 'Create or update tenants: one definition (as in a tenant file) or `{tenants: [...]}`',
+    description:
+      'Every definition is validated first, as `npm run tenants -- apply` validates files: one bad entry means nothing is written (400 `INVALID_DEFINITION`, each problem in `details.problems`). Idempotent.',
+    body: applyTenantsBody,
+    success: json('`{applied: [{appid, name, status, action: "created"|"updated"|"unchanged"}]}`'),
+    errors: ['INVALID_DEFINITION'],
+  }),
+  admin({ method: 'get', path: '/admin/tenants/:appid', summary: 'One tenant, secrets masked', success: json('`{tenant}`'), errors: ADMIN_TENANT }),
+  admin({
+    method: 'post',
+    path: '/admin/tenants/:appid/disable',
+    summary: "Refuse the tenant's requests (403 `TENANT_DISABLED`) on every gateway",
+    body: emptyBody,
+    success: json('`{tenant}`'),
+    errors: ADMIN_TENANT,
+  }),
+  admin({ method: 'post', path: '/admin/tenants/:appid/enable', summary: 'Serve the tenant again', body: emptyBody, success: json('`{tenant}`'), errors: ADMIN_TENANT }),
+  admin({
+    method: 'delete',
+    path: '/admin/tenants/:appid',
+    summary: 'Delete the tenant (its users, keys and queued deliveries are kept)',
+    success: json('`{removed: appid}`'),
+    errors: ADMIN_TENANT,
+  }),
+  admin({
+    method: 'get',
+    path: '/admin/tenants/:appid/keys',
+    summary: "The tenant's service keys, revoked ones included (never a secret)",
+    success: json('`{keys: [{id, name, createdAt, revokedAt}]}`'),
+    errors: ['INVALID_APPID'],
+  }),
+  admin({
+    method: 'post',
+    path: '/admin/tenants/:appid/keys',
+    summary: 'Create a service key; its secret is in this answer only',
+    body: createKeyBody,
+    success: json('`{key: {id, name, createdAt, revokedAt}, secret}`', 201),
+    errors: ADMIN_TENANT,
+  }),
+  admin({
+    method: 'delete',
+    path: '/admin/tenants/:appid/keys/:keyId',
+    summary: 'Revoke a service key (refused by every gateway at once)',
+    success: json('`{revoked: keyId, announced}` (`announced` false: gateways refuse it within 5 s)'),
+    errors: ['INVALID_APPID', 'KEY_NOT_FOUND'],
+  }),
+  admin({
+    method: 'get',
+    path: '/admin/tenants/:appid/webhook',
+    summary: "The tenant's webhook deliveries: backlog, in flight, retrying, dead",
+    success: json('`{webhook}`'),
+    errors: ADMIN_TENANT,
+  }),
+  admin({
+    method: 'get',
+    path: '/admin/tenants/:appid/webhook/dead',
+    summary: 'Dead-lettered deliveries, oldest first',
+    query: deadQuery,
+    success: json('`{dead: [{id, deliveryId, attempts, lastError, deadAt}]}`'),
+    errors: ADMIN_TENANT,
+  }),
+  admin({
+    method: 'post',
+    path: '/admin/tenants/:appid/webhook/redeliver',
+    summary: 'Move dead letters (`ids`, or all without it) back to the delivery queue',
+    body: redeliverBody,
+    success: json('`{redelivered: n}`'),
+    errors: ADMIN_TENANT,
+  }),
+  admin({
+    method: 'delete',
+    path: '/admin/tenants/:appid/users/:openid/sessions',
+    summary: 'End every session of one user of the tenant',
+    success: json('`{revoked: n}`'),
+    errors: [...ADMIN_TENANT, 'INVALID_OPENID'],
+  }),
+  admin({ method: 'get', path: '/admin/merchants', summary: 'Every WeChat Pay merchant, secrets masked', success: json('`{merchants}`') }),
+  admin({
+    method: 'post',
+    path: '/admin/merchants',
+    summary: 'Create or update merchants: one definition (as in a merchant file) or `{merchants: [...]}`',
+    description: 'Validated as `npm run tenants -- merchants apply` validates files; nothing partial.',
+    body: applyMerchantsBody,
+    success: json('`{applied: [{mchid, name, verification, action}]}`'),
+    errors: ['INVALID_DEFINITION'],
+  }),
+  admin({
+    method: 'get',
+    path: '/admin/merchants/:mchid',
+    summary: 'One merchant, secrets masked, with the tenants that use it',
+    success: json('`{merchant}`'),
+    errors: ['MERCHANT_NOT_FOUND'],
+  }),
+  admin({
+    method: 'delete',
+    path: '/admin/merchants/:mchid',
+    summary: "Delete a merchant (refused while a tenant's `pay` names it, unless `?force=true`)",
+    query: forceQuery,
+    success: json('`{removed: mchid}`'),
+    errors: ['MERCHANT_NOT_FOUND', 'MERCHANT_IN_USE'],
+  }),
+  admin({
+    method: 'get',
+    path: '/admin/audit',
+    summary: 'The audit log, newest first (`?appid=` one tenant, `?limit=` 1 to 500)',
+    query: auditQuery,
+    success: json('`{entries}`'),
+  }),
+];
+
 /** The error codes a route can answer: those of its kind (tenant, credential, rate) plus its own. */
 export function errorCodesOf(r: RouteDoc): ErrorCode[] {
   const auth: Record<RouteAuth, readonly ErrorCode[]> = {
@@ -160,17 +291,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     errors: [],
   },
   { method: 'get', path: '/openapi.json', tag: 'ops', summary: 'This document', auth: 'none', system: true, success: json('the OpenAPI 3.1 document'), errors: [] },
-  { method: 'get', path: '/admin/tenants', tag: 'admin', summary: 'Every tenant, secrets masked', auth: 'admin', system: true, success: json('`{tenants}`'), errors: ['STORE_UNAVAILABLE'] },
-  {
-    method: 'get',
-    path: '/admin/audit',
-    tag: 'admin',
-    summary: 'The audit log, newest first (`?appid=` one tenant, `?limit=` 1 to 500)',
-    auth: 'admin',
-    system: true,
-    success: json('`{entries}`'),
-    errors: ['INVALID_QUERY', 'STORE_UNAVAILABLE'],
-  },
+  ...ADMIN_ROUTES,
 
   {
     method: 'get',

@@ -93,7 +93,7 @@ function operation(r: RouteDoc, method: string): ZodOpenApiOperationObject {
 }
 
 /** The methods a described route is documented under (a route taking any method: GET and POST). */
-export function documentedMethods(r: RouteDoc): ('get' | 'post')[] {
+export function documentedMethods(r: RouteDoc): ('get' | 'post' | 'delete')[] {
   return r.method === 'all' ? ['get', 'post'] : [r.method];
 }
 
@@ -116,7 +116,7 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       securitySchemes: {
         serviceKey: { type: 'http', scheme: 'bearer', description: "a tenant's service key" },
         session: { type: 'http', scheme: 'bearer', description: 'a user session token from `POST /{appid}/auth/login`' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, or one operator token of ADMIN_TOKENS' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (when set)' },
       },
     },

@@ -31,7 +31,9 @@ import { adminRoutes } from '../admin/admin-routes';
 import { overviewRoutes } from '../admin/overview-routes';
 import { consoleRoutes } from '../admin/console/console-routes';
 import { WebhookAdmin } from '../delivery/webhook-admin';
-import { requireAdmin, requireBearer } from '../auth/admin-auth';
+import { AdminOperations } from '../admin/operations/admin-operations';
+import { operatorStores } from '../admin/operations/operator-stores';
+import { requireAdmin, requireBearer, type AdminCredentials } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
@@ -181,6 +183,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
+  const adminCredentials: AdminCredentials = { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) };
   const systemRoutes = [
     healthRoutes({
       mongodb: () => pingMongo(mongo),
@@ -189,8 +192,13 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
-    adminRoutes(config.ADMIN_TOKEN, tenants, audit),
-    overviewRoutes(requireAdmin(config.ADMIN_TOKEN), { tenants, activity, webhooks: new WebhookAdmin(redis) }),
+    adminRoutes({
+      credentials: adminCredentials,
+      ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit }), keys),
+      audit,
+      allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
+    }),
+    overviewRoutes(requireAdmin(adminCredentials), { tenants, activity, webhooks: new WebhookAdmin(redis) }),
     consoleRoutes(),
     openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),

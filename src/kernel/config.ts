@@ -35,6 +35,24 @@ const base64Key32 = z.string().refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) &&
   message: 'a 32-byte key, base64-encoded (e.g. `openssl rand -base64 32`)',
 });
 
+/** ADMIN_TOKENS: `name:token,...`, each name once, each token at least 24 characters and used once. */
+const adminTokens = z
+  .string()
+  .transform((v, c) => {
+    const out: { name: string; token: string }[] = [];
+    const problem = 'comma-separated `name:token` pairs (names of a-z, 0-9, _ or -, at most 32; tokens of at least 24 characters; each name and token once)';
+    for (const pair of v.split(',').map((p) => p.trim())) {
+      const m = /^([a-z0-9_-]{1,32}):(\S{24,})$/.exec(pair);
+      if (!m || out.some((o) => o.name === m[1] || o.token === m[2])) {
+        c.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      out.push({ name: m[1]!, token: m[2]! });
+    }
+    return out;
+  })
+  .optional();
+
 export const configSpec = {
   PORT: { schema: int(0, 65535), default: '3000', doc: 'HTTP port of the gateway' },
   HOST: { schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on' },
@@ -46,6 +64,11 @@ export const configSpec = {
   WECHAT_RATE_LIMIT_COOLDOWN_S: { schema: int(1, 3600), default: '60', doc: "After 45011 (rate limit), a tenant's calls to that API fail fast with 429 for this long" },
   SECRETS_KEY: { schema: base64Key32, default: undefined, doc: '**Required.** 32-byte key, base64, that encrypts tenant secrets and session keys at rest (AES-256-GCM)' },
   ADMIN_TOKEN: { schema: z.string().min(16, 'at least 16 characters'), default: undefined, doc: '**Required.** Bearer token for the `/admin` API' },
+  ADMIN_TOKENS: {
+    schema: adminTokens,
+    default: undefined,
+    doc: 'Optional. Per-operator bearer tokens for the `/admin` API, `name:token` pairs separated by commas (e.g. `alice:<token>,bob:<token>`; names `[a-z0-9_-]`, tokens at least 24 characters). The audit log names the operator (`admin:alice`); `ADMIN_TOKEN` stays valid as `admin:default`',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     default: 'info',
@@ -102,6 +125,11 @@ export const configSpec = {
     schema: rate,
     default: '200/s',
     doc: 'Default per-tenant rate of the mini-program APIs (wxacode, messages, text check, media, links); overridden by `limits.miniapp`',
+  },
+  RATE_LIMIT_PLATFORM_AUTHORIZE: {
+    schema: rate,
+    default: '30/min',
+    doc: 'Per-platform rate of the public `GET /platform/:componentAppid/authorize` page (each view asks WeChat for a pre-auth code), shared by every instance; over it: 429 `RATE_LIMITED` with `Retry-After`',
   },
   RATE_LIMIT_PASSTHROUGH: {
     schema: rate,

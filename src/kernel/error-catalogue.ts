@@ -33,6 +33,12 @@ export const ERROR_CATALOGUE = {
   INVALID_API_KEY: { status: [401], meaning: "the service key is unknown, revoked or another tenant's" },
   INVALID_SESSION: { status: [401], meaning: "the session is unknown, expired, another tenant's, or its user is gone: log in again" },
 
+  // admin API and tenants CLI (the same codes through both)
+  INVALID_DEFINITION: { status: [400], meaning: 'admin: a tenant or merchant definition fails validation (every problem is in `details.problems`, by entry and field); nothing was written' },
+  KEY_NOT_FOUND: { status: [404], meaning: 'admin: no such active service key of this tenant' },
+  MERCHANT_NOT_FOUND: { status: [404], meaning: 'admin: no such merchant (mchid)' },
+  MERCHANT_IN_USE: { status: [409], meaning: "admin: a tenant's `pay` names the merchant; remove it there first, or force" },
+
   // push portal
   INVALID_SIGNATURE: { status: [401, 400], meaning: 'push: signature or msg_signature forged (401); profile: `signature` is not `sha1(rawData + session_key)` (400)' },
   STALE_TIMESTAMP: { status: [401], meaning: 'push: the timestamp is outside the accepted window' },

@@ -92,7 +92,7 @@ describe('tenancy: tenant resolution and HTTP errors', function () {
   });
 
   it('/admin/tenants with the token lists tenants masked', async () => {
-    const r = await get('/admin/tenants', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const r = await get(`/admin/tenants?q=${active.appid}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(r.status, r.text).to.equal(200);
     const mine = (r.json as { tenants: Record<string, unknown>[] }).tenants.find((t) => t.appid === active.appid);
     expect(mine?.name).to.equal(active.name);

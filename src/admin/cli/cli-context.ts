@@ -1,9 +1,5 @@
-import type { Connection } from 'mongoose';
-import type { Redis } from '../../infra/redis';
-import type { AuditLog } from '../../audit/audit-log';
-import type { SecretBox } from '../../tenancy/secret-box';
-import type { TenantRepository } from '../../tenancy/tenant-repository';
 import type { TenantSections } from '../../tenancy/tenant-sections';
+import type { OperatorStores } from '../operations/admin-operations';
 
 export interface Output {
   out(line: string): void;
@@ -11,21 +7,10 @@ export interface Output {
 }
 
 /** What CLI commands work with: the stores, and how to tell running gateways about a change. */
-export interface CliContext extends Output {
-  mongo: Connection;
-  redis: Redis;
-  repo: TenantRepository;
-  box: SecretBox;
-  /** Drops every gateway's cached copy of the tenant. */
-  announce(appid: string): Promise<void>;
-  /** Drops every gateway's cached copies of a revoked service key. */
-  announceKeyRevocation(appid: string, keyId: string): Promise<void>;
-  /** Drops every gateway's cached copy of a merchant. */
-  announceMerchant(mchid: string): Promise<void>;
+export interface CliContext extends Output, OperatorStores {
   /** Drops every gateway's cached copy of a platform. */
   announcePlatform(componentAppid: string): Promise<void>;
-  /** Where every change is recorded, and who makes it ("cli@<host>"). */
-  audit: AuditLog;
+  /** Who makes the changes, for the audit log ("cli@<host>"). */
   actor: string;
   close(): Promise<void>;
 }

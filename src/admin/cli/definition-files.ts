@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Output } from './cli-context';
 import { CliError } from './cli-error';
+import type { DefinitionEntry, DefinitionProblem } from '../operations/definitions';
 
 /** How one kind of definition file (tenants, merchants, platforms) is validated. */
 export interface DefinitionKind<T> {
@@ -63,4 +64,41 @@ export function readProblem(err: unknown): string {
   if (!(err instanceof SyntaxError)) return (err as Error).message;
   const at = /at position (\d+)/.exec(err.message)?.[1];
   return `not valid JSON${at ? ` (error at character ${at})` : ''}`;
+}
+
+/**
+ * Reads definition files (one object, or an array of them) as entries for validateDefinitions; a
+ * file that cannot be read is a problem of its own, so every problem is reported in one go.
+ */
+export async function readDefinitionFiles(files: string[], command: string): Promise<{ entries: DefinitionEntry[]; problems: DefinitionProblem[] }> {
+  if (files.length === 0) throw new CliError(`${command} needs at least one <file.json>`, 2);
+  const entries: DefinitionEntry[] = [];
+  const problems: DefinitionProblem[] = [];
+  for (const file of files) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      problems.push({ source: file, message: `cannot read JSON: ${readProblem(err)}` });
+      continue;
+    }
+    if (Array.isArray(raw)) raw.forEach((value, i) => entries.push({ value, source: `${file}[${i}]` }));
+    else entries.push({ value: raw, source: file });
+  }
+  return { entries, problems };
+}
+
+/** Definition problems as the CLI prints them: `<file>: invalid fields:` then one indented line per field. */
+export function printProblems(io: Output, problems: readonly DefinitionProblem[]): void {
+  let heading: string | undefined;
+  for (const p of problems) {
+    if (p.path === undefined) {
+      io.err(`${p.source}: ${p.message}`);
+      heading = undefined;
+      continue;
+    }
+    if (heading !== p.source) io.err(`${p.source}: invalid fields:`);
+    heading = p.source;
+    io.err(`  ${p.path}: ${p.message}`);
+  }
 }

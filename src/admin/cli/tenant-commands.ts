@@ -1,61 +1,41 @@
-import { TenantFileError, type ParseOptions, type TenantSections } from '../../tenancy/tenant-sections';
-import { APPID_PATTERN, type TenantDefinition } from '../../tenancy/tenant';
-import type { CliContext, Output } from './cli-context';
+import type { ParseOptions, TenantSections } from '../../tenancy/tenant-sections';
+import type { TenantDefinition } from '../../tenancy/tenant';
+import type { AdminOperations } from '../operations/admin-operations';
+import { checkAppid } from '../operations/admin-operations';
+import { tenantKind, validateDefinitions } from '../operations/definitions';
+import type { CliContext } from './cli-context';
 import { CliError } from './cli-error';
-import { loadDefinitionFiles } from './definition-files';
+import { readDefinitionFiles } from './definition-files';
 
 export { CliError } from './cli-error';
 
+/** The <appid> argument: missing is a usage error (exit 2); malformed is INVALID_APPID, as through the API. */
 export function requireAppid(appid: string | undefined): string {
   if (!appid) throw new CliError('missing <appid>', 2);
-  if (!APPID_PATTERN.test(appid)) throw new CliError(`invalid appid ${JSON.stringify(appid)}: expected "wx" followed by 16 lowercase hex digits`);
+  checkAppid(appid);
   return appid;
 }
 
-/** Reads and validates every tenant file before anything is written: one bad file means no change at all. */
-export function loadDefinitions(files: string[], io: Output, sections: TenantSections, opts: ParseOptions = {}): Promise<TenantDefinition[]> {
-  return loadDefinitionFiles(files, io, {
-    command: 'apply',
-    keyName: 'appid',
-    keyOf: (d) => d.appid,
-    parse: (entry, source) => sections.parse(entry, source, opts),
-    problemsOf: (err) => (err instanceof TenantFileError ? { source: err.source, lines: err.fields.map((f) => `${f.path}: ${f.message}`) } : undefined),
-  });
+/**
+ * Reads and validates every tenant file before anything is written (with the admin API's own
+ * validation): one bad file means no change at all (INVALID_DEFINITION, every problem listed).
+ */
+export async function loadDefinitions(files: string[], sections: TenantSections, opts: ParseOptions = {}): Promise<TenantDefinition[]> {
+  const { entries, problems } = await readDefinitionFiles(files, 'apply');
+  return validateDefinitions(entries, tenantKind(sections, opts), problems);
 }
 
-export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): Promise<void> {
-  for (const def of defs) {
-    const before = await ctx.repo.find(def.appid);
-    const outcome = await ctx.repo.upsert(def);
-    if (outcome !== 'unchanged') {
-      await ctx.announce(def.appid);
-      const after = await ctx.repo.find(def.appid);
-      await ctx.audit.record({
-        actor: ctx.actor,
-        action: 'tenant.apply',
-        target: { kind: 'tenant', id: def.appid },
-        appid: def.appid,
-        before: before ? ctx.repo.sections.mask(before) : null,
-        after: after ? ctx.repo.sections.mask(after) : null,
-        details: { outcome },
-      });
-    }
-    ctx.out(`${def.appid} ${outcome} (${def.name}, ${def.status})`);
-  }
+export async function applyCommand(ctx: CliContext, ops: AdminOperations, defs: TenantDefinition[]): Promise<void> {
+  for (const r of await ops.applyTenants(ctx.actor, defs)) ctx.out(`${r.appid} ${r.action} (${r.name}, ${r.status})`);
 }
 
-export async function listCommand(ctx: CliContext, json: boolean): Promise<void> {
-  const tenants = await ctx.repo.list();
+export async function listCommand(ctx: CliContext, ops: AdminOperations, json: boolean): Promise<void> {
   if (json) {
-    ctx.out(
-      JSON.stringify(
-        tenants.map((t) => ctx.repo.sections.mask(t)),
-        null,
-        2,
-      ),
-    );
+    ctx.out(JSON.stringify(await ops.allTenants(), null, 2));
     return;
   }
+  // The text listing reads the stored tenants: the sections' summaries need more than the masked view.
+  const tenants = await ctx.repo.list();
   if (tenants.length === 0) {
     ctx.out('no tenants');
     return;
@@ -63,27 +43,16 @@ export async function listCommand(ctx: CliContext, json: boolean): Promise<void>
   for (const t of tenants) ctx.out(`${t.appid}  ${t.status.padEnd(8)}  ${t.tokenMode.padEnd(7)}  ${ctx.repo.sections.summary(t)}  ${t.name}`);
 }
 
-export async function showCommand(ctx: CliContext, appid: string): Promise<void> {
-  const t = await ctx.repo.find(appid);
-  if (!t) throw new CliError(`no tenant ${appid}`);
-  ctx.out(JSON.stringify(ctx.repo.sections.mask(t), null, 2));
+export async function showCommand(ctx: CliContext, ops: AdminOperations, appid: string): Promise<void> {
+  ctx.out(JSON.stringify(await ops.getTenant(appid), null, 2));
 }
 
-export async function setStatusCommand(ctx: CliContext, appid: string, status: 'active' | 'disabled'): Promise<void> {
-  if (!(await ctx.repo.setStatus(appid, status))) throw new CliError(`no tenant ${appid}`);
-  await ctx.announce(appid);
-  await ctx.audit.record({ actor: ctx.actor, action: status === 'active' ? 'tenant.enable' : 'tenant.disable', target: { kind: 'tenant', id: appid }, appid });
+export async function setStatusCommand(ctx: CliContext, ops: AdminOperations, appid: string, status: 'active' | 'disabled'): Promise<void> {
+  await ops.setTenantStatus(ctx.actor, appid, status);
   ctx.out(`${appid} ${status === 'active' ? 'enabled' : 'disabled'}`);
 }
 
-export async function removeCommand(ctx: CliContext, appid: string): Promise<void> {
-  // A tenant whose sealed values no longer open (wrong key, tampered) must still be removable.
-  const before = await ctx.repo.find(appid).then(
-    (t) => (t ? ctx.repo.sections.mask(t) : null),
-    () => ({ unreadable: true }),
-  );
-  if (!(await ctx.repo.remove(appid))) throw new CliError(`no tenant ${appid}`);
-  await ctx.announce(appid);
-  await ctx.audit.record({ actor: ctx.actor, action: 'tenant.remove', target: { kind: 'tenant', id: appid }, appid, before, after: null });
+export async function removeCommand(ctx: CliContext, ops: AdminOperations, appid: string): Promise<void> {
+  await ops.removeTenant(ctx.actor, appid);
   ctx.out(`${appid} removed`);
 }

@@ -1,4 +1,7 @@
-import { ConfigError } from '../../kernel/errors';
+import { AppError, ConfigError } from '../../kernel/errors';
+import { AdminOperations } from '../operations/admin-operations';
+import { definitionProblemsOf } from '../operations/definitions';
+import { printProblems } from './definition-files';
 import { loadConfigSubset } from '../../kernel/config';
 import type { CliContext, CliRoot, Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
@@ -36,6 +39,7 @@ ${AUDIT_HELP}
 
 Environment: MONGODB_URI, REDIS_URL, SECRETS_KEY, ALLOW_PRIVATE_URLS, WECHAT_API_BASE (as for the gateway).
 Changes reach running gateways at once (Redis pub/sub); no restart is needed.
+Errors are printed as "error: [CODE] message", with the codes of the admin API (README "Error codes").
 Exit codes: 0 done, 1 failed (nothing partial is written by apply), 2 usage error.`;
 
 /** Runs one CLI invocation with the tenant sections of the gateway's features; returns the exit code. */
@@ -46,40 +50,42 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     return command ? 0 : 2;
   }
   let ctx: CliContext | undefined;
+  let ops: AdminOperations | undefined;
   try {
     // Validate files before connecting anywhere: a bad file must not depend on the database being up.
     const allowPrivateUrls = loadConfigSubset(env, ['ALLOW_PRIVATE_URLS']).ALLOW_PRIVATE_URLS;
-    const defs = command === 'apply' ? await loadDefinitions(rest, io, root.sections, { allowPrivateUrls }) : undefined;
-    const merchantDefs = command === 'merchants' && rest[0] === 'apply' ? await loadMerchantDefinitions(rest.slice(1), io, { allowPrivateUrls }) : undefined;
+    const defs = command === 'apply' ? await loadDefinitions(rest, root.sections, { allowPrivateUrls }) : undefined;
+    const merchantDefs = command === 'merchants' && rest[0] === 'apply' ? await loadMerchantDefinitions(rest.slice(1), { allowPrivateUrls }) : undefined;
     const platformDefs = command === 'platforms' && rest[0] === 'apply' ? await loadPlatformDefinitions(rest.slice(1), io, { allowPrivateUrls }) : undefined;
     ctx = await root.open(env, io);
+    ops = new AdminOperations(ctx);
     switch (command) {
       case 'apply':
-        await applyCommand(ctx, defs ?? []);
+        await applyCommand(ctx, ops, defs ?? []);
         break;
       case 'list':
-        await listCommand(ctx, rest.includes('--json'));
+        await listCommand(ctx, ops, rest.includes('--json'));
         break;
       case 'show':
-        await showCommand(ctx, requireAppid(rest[0]));
+        await showCommand(ctx, ops, requireAppid(rest[0]));
         break;
       case 'disable':
-        await setStatusCommand(ctx, requireAppid(rest[0]), 'disabled');
+        await setStatusCommand(ctx, ops, requireAppid(rest[0]), 'disabled');
         break;
       case 'enable':
-        await setStatusCommand(ctx, requireAppid(rest[0]), 'active');
+        await setStatusCommand(ctx, ops, requireAppid(rest[0]), 'active');
         break;
       case 'remove':
-        await removeCommand(ctx, requireAppid(rest[0]));
+        await removeCommand(ctx, ops, requireAppid(rest[0]));
         break;
       case 'keys':
-        await keysCommand(ctx, rest);
+        await keysCommand(ctx, ops, rest);
         break;
       case 'webhook':
-        await webhookCommand(ctx, rest);
+        await webhookCommand(ctx, ops, rest);
         break;
       case 'merchants':
-        await merchantsCommand(ctx, rest, merchantDefs);
+        await merchantsCommand(ctx, ops, rest, merchantDefs);
         break;
       case 'audit':
         await auditCommand(ctx, rest);
@@ -92,6 +98,12 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     }
     return 0;
   } catch (err) {
+    if (err instanceof AppError) {
+      // The admin API answers the same code for the same failure (the operations are shared).
+      if (err.code === 'INVALID_DEFINITION') printProblems(io, definitionProblemsOf(err));
+      io.err(`error: [${err.code}] ${err.code === 'INVALID_DEFINITION' ? 'nothing was written' : err.message}`);
+      return 1;
+    }
     if (err instanceof CliError) {
       io.err(`error: ${err.message}`);
       return err.exitCode;
@@ -103,6 +115,7 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     io.err(`error: ${(err as Error).message}`);
     return 1;
   } finally {
+    ops?.close();
     await ctx?.close();
   }
 }
