@@ -192,6 +192,9 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
+    // Before the admin routes: their token check covers every /admin path in the merged router, and
+    // the console's page, script and style are fetched by a browser that has no token to send.
+    consoleRoutes(),
     adminRoutes({
       credentials: adminCredentials,
       ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit }), keys),
@@ -199,7 +202,6 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
     }),
     overviewRoutes(requireAdmin(adminCredentials), { tenants, activity, webhooks: new WebhookAdmin(redis) }),
-    consoleRoutes(),
     openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];

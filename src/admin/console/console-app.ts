@@ -247,7 +247,9 @@
   async function openDetail(appid: string): Promise<void> {
     detailAppid = appid;
     show('detail');
+    // A new key's secret is shown once: gone from the page as soon as the view changes.
     $('new-secret').hidden = true;
+    $('new-secret-value').textContent = '';
     $('detail-title').textContent = appid;
     const [tenant, keys, webhook, dead, audit] = await Promise.allSettled([
       api<{ tenant: { name?: string; status?: string } & Record<string, unknown> }>('GET', `/admin/tenants/${enc(appid)}`),
