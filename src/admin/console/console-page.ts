@@ -105,13 +105,14 @@ input { font: inherit; padding: 5px 8px; border: 1px solid var(--line); border-r
 .toolbar { display: flex; gap: 8px; align-items: center; margin-bottom: 12px; } .toolbar input { min-width: 280px; }
 table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
 th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { font-size: 12px; color: var(--muted); font-weight: 600; } th small { font-weight: 400; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; white-space: nowrap; } th small { font-weight: 400; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td .appid { font-family: ui-monospace, Menlo, monospace; font-size: 12px; color: var(--muted); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; }
 .badge.active { background: #e6f4ea; color: var(--ok); } .badge.disabled { background: #fdecea; color: var(--bad); }
 .error-text { color: var(--bad); font-size: 12px; } .hot { color: var(--bad); font-weight: 600; }
-.actions { display: flex; gap: 6px; flex-wrap: wrap; }
+.actions { display: flex; gap: 6px; flex-wrap: wrap; } td .actions { flex-wrap: nowrap; }
+td.error-text { max-width: 300px; }
 #more { margin-top: 10px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 14px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px; }
