@@ -360,6 +360,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     system: true,
     success: { status: 200, description: 'an HTML page linking to WeChat', contentType: 'text/html' },
     errors: [
+      'RATE_LIMITED',
       'INVALID_APPID',
       'PLATFORM_NOT_FOUND',
       'INVALID_QUERY',

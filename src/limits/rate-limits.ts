@@ -48,15 +48,19 @@ export class RateLimits {
     return rate;
   }
 
-  /** Counts one request; throws 429 RATE_LIMITED (with Retry-After) when the window's allowance is used up. */
-  async consume(appid: string, limitClass: LimitClass, rate: Rate): Promise<void> {
+  /**
+   * Counts one request; throws 429 RATE_LIMITED (with Retry-After) when the window's allowance is
+   * used up. `authorize` counts a third-party platform's public authorization page (per component appid).
+   */
+  async consume(appid: string, limitClass: LimitClass | 'authorize', rate: Rate): Promise<void> {
     try {
       await this.limiterFor(rate).consume(redisKeys.rateLimitKey(appid, limitClass));
     } catch (rej) {
       if (!(rej instanceof RateLimiterRes)) throw rej;
       const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
       this.opts.onLimited?.(appid, limitClass);
-      throw new AppError(429, 'RATE_LIMITED', `too many ${limitClass} requests for this mini program (limit ${formatRate(rate)}); retry in ${retryAfter} s`, {
+      const whose = limitClass === 'authorize' ? 'platform' : 'mini program';
+      throw new AppError(429, 'RATE_LIMITED', `too many ${limitClass} requests for this ${whose} (limit ${formatRate(rate)}); retry in ${retryAfter} s`, {
         headers: { 'Retry-After': String(retryAfter) },
         details: { limit: formatRate(rate), retryAfter },
       });

@@ -7,6 +7,7 @@ import type { TenantRepository } from '../tenancy/tenant-repository';
 import type { Platforms } from '../platforms/platforms';
 import type { Metrics } from '../ops/metrics';
 import type { AuditLog } from '../audit/audit-log';
+import type { RateLimits } from '../limits/rate-limits';
 import { Authorizations } from './authorizations';
 import { platformRoutes } from './platform-routes';
 
@@ -18,7 +19,8 @@ export interface PlatformNeeds {
   clock: Clock;
   log: Logger;
   metrics: Pick<Metrics, 'platformTicketAge'>;
-  config: Pick<Config, 'PUBLIC_BASE_URL' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'ALLOW_PRIVATE_URLS'>;
+  limits: Pick<RateLimits, 'consume'>;
+  config: Pick<Config, 'PUBLIC_BASE_URL' | 'PORTAL_TIMESTAMP_WINDOW_S' | 'ALLOW_PRIVATE_URLS' | 'RATE_LIMIT_PLATFORM_AUTHORIZE'>;
 }
 
 /** How often each instance refreshes the ticket-age gauge (it reads one small document per platform). */
@@ -55,6 +57,8 @@ export const platformFeature: FeatureModule<PlatformNeeds> = {
           clock: n.clock,
           redis: n.redis,
           timestampWindowS: n.config.PORTAL_TIMESTAMP_WINDOW_S,
+          limits: n.limits,
+          authorizeRate: n.config.RATE_LIMIT_PLATFORM_AUTHORIZE,
           ...(n.config.PUBLIC_BASE_URL ? { publicBaseUrl: n.config.PUBLIC_BASE_URL } : {}),
         }),
       ],

@@ -11,6 +11,8 @@ import type { Platform } from '../platforms/platform';
 import type { Platforms } from '../platforms/platforms';
 import { openPlatformEvent, type EventQuery, type PlatformEvent } from './platform-events';
 import type { Authorizations } from './authorizations';
+import type { RateLimits } from '../limits/rate-limits';
+import type { Rate } from '../kernel/rates';
 
 export interface PlatformRouteDeps {
   platforms: Platforms;
@@ -21,6 +23,10 @@ export interface PlatformRouteDeps {
   timestampWindowS: number;
   /** PUBLIC_BASE_URL: where the authorization page sends the mini program's admin back to. */
   publicBaseUrl?: string;
+  /** Counts views of the public authorization page per platform, across every instance. */
+  limits?: Pick<RateLimits, 'consume'>;
+  /** RATE_LIMIT_PLATFORM_AUTHORIZE (`null`: off). */
+  authorizeRate?: Rate | null;
 }
 
 const EVENT_MAX_BYTES = 64 * 1024;
@@ -82,6 +88,8 @@ export function platformRoutes(d: PlatformRouteDeps): Router<GatewayState> {
 
   router.get('/platform/:componentAppid/authorize', async (ctx) => {
     const platform = await platformOf(d, ctx);
+    // Public, unauthenticated, and each view costs a WeChat call (a pre-auth code): counted per platform.
+    if (d.limits && d.authorizeRate) await d.limits.consume(platform.componentAppid, 'authorize', d.authorizeRate);
     const redirect = single(ctx, 'redirect');
     if (redirect !== undefined && !isHttpUrl(redirect)) throw new AppError(400, 'INVALID_QUERY', 'redirect must be an http(s) URL');
     // The admin is sent back only to the vendor's own sites: the platform file's redirectOrigins, or this gateway.
