@@ -2,6 +2,7 @@ import { AppError, ConfigError } from '../../kernel/errors';
 import { AdminOperations } from '../operations/admin-operations';
 import { definitionProblemsOf } from '../operations/definitions';
 import { printProblems } from './definition-files';
+import { toAppError } from '../../http/error-handler';
 import { loadConfigSubset } from '../../kernel/config';
 import type { CliContext, CliRoot, Output } from './cli-context';
 import { applyCommand, CliError, listCommand, loadDefinitions, removeCommand, requireAppid, setStatusCommand, showCommand } from './tenant-commands';
@@ -112,7 +113,9 @@ export async function runTenantsCli(argv: string[], env: NodeJS.ProcessEnv, io: 
       io.err(`error: invalid configuration: ${err.message}`);
       return 1;
     }
-    io.err(`error: ${(err as Error).message}`);
+    // A store that cannot be reached is STORE_UNAVAILABLE, as the admin API answers it.
+    const mapped = toAppError(err);
+    io.err(mapped.status === 500 ? `error: ${(err as Error).message}` : `error: [${mapped.code}] ${mapped.message}`);
     return 1;
   } finally {
     ops?.close();
