@@ -74,6 +74,24 @@ describe('admin: GET /admin/overview (operator console data)', function () {
       });
     }
 
+    it('the console page holds no data: served the same with any or no token, other methods and paths refused', async () => {
+      const plain = await h.req('GET', '/admin/console');
+      const forged = await h.req('GET', '/admin/console', { auth: 'forged' });
+      expect(plain.status).to.equal(200);
+      expect(plain.headers.get('content-type')).to.match(/^text\/html/);
+      expect(forged.text).to.equal(plain.text);
+      expect(plain.text).not.to.contain(TEST_ADMIN_TOKEN);
+      expect(plain.headers.get('content-security-policy')).to.match(/^default-src 'none'; script-src 'self'/);
+      const js = await h.req('GET', '/admin/console/console.js');
+      expect(js.headers.get('content-type')).to.match(/^text\/javascript/);
+      expect(js.text).not.to.contain('sourceMappingURL');
+      expectErrorBody(await h.req('POST', '/admin/console', { json: {} }), 404, 'NOT_FOUND');
+      // Nothing else is served under the console's path, with a token or without.
+      expectErrorBody(await h.req('GET', '/admin/console/other.js'), 404, 'NOT_FOUND');
+      expectErrorBody(await h.req('GET', '/admin/console/../overview'), 401, 'UNAUTHENTICATED');
+      expectErrorBody(await h.req('GET', '/admin/console/other.js', { auth: TEST_ADMIN_TOKEN }), 404, 'NOT_FOUND');
+    });
+
     it('a q that looks like a regular expression is matched literally', async () => {
       const page = await overview(`?q=${encodeURIComponent('.*')}`);
       expect(page.tenants).to.deep.equal([]);
