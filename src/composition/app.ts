@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { GatewayState } from '../http/context';
+import type { GatewayMiddleware, GatewayState } from '../http/context';
 import type { Logger } from '../kernel/log';
 import { errorHandler, type ErrorHandlerOptions } from '../http/error-handler';
 import { requestLog } from '../http/request-log';
@@ -34,6 +34,8 @@ export interface AppParts {
   systemRoutes: Router<GatewayState>[];
   /** Routes under /:appid, which see a resolved, active tenant. */
   tenantRoutes: Router<GatewayState>[];
+  /** Counts requests for the operator console (runs inside the error handler, so it sees refusals). */
+  activity?: GatewayMiddleware;
   /** Where requests that failed on an unavailable store are reported (instead of one log line each). */
   onStoreUnavailable?: ErrorHandlerOptions['onStoreUnavailable'];
 }
@@ -48,6 +50,7 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   app.use(requestLog(parts.log, parts.accessLog));
   app.use(errorHandler(parts.onStoreUnavailable ? { onStoreUnavailable: parts.onStoreUnavailable } : {}));
   app.use(parts.metrics.middleware());
+  if (parts.activity) app.use(parts.activity);
   app.use(legacyPortalPath());
   const system = merged(parts.systemRoutes);
   app.use(system.routes()).use(system.allowedMethods());

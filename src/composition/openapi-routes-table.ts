@@ -6,6 +6,7 @@ import { syncQuery } from '../pay/pay-routes';
 import { invalidateBody } from '../token-service/token-routes';
 import { loginBody, logoutBody, phoneBody, profileBody } from '../users/users-routes';
 import { applyMerchantsBody, applyTenantsBody, auditQuery, createKeyBody, deadQuery, emptyBody, forceQuery, redeliverBody, tenantsQuery } from '../admin/admin-routes';
+import { overviewQuery } from '../admin/overview';
 
 /**
  * Every route the gateway serves, described once: the OpenAPI document (/openapi.json) is built from
@@ -291,6 +292,51 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   },
   { method: 'get', path: '/openapi.json', tag: 'ops', summary: 'This document', auth: 'none', system: true, success: json('the OpenAPI 3.1 document'), errors: [] },
   ...ADMIN_ROUTES,
+
+  {
+    method: 'get',
+    path: '/admin/overview',
+    tag: 'admin',
+    summary: 'Every tenant at a glance, a page at a time: status, token age and last fetch error, pushes and rate-limit hits in the last hour, webhook queue',
+    description:
+      'Answers `{tenants: [{appid, name, status, token: {ageS, lastError}, pushes: {accepted1h, rejected1h}, webhook: {backlog, retrying, oldestPendingAgeS, dead}, rateLimited1h}], nextCursor}`. ' +
+      'Activity counts are all instances together, written to Redis every few seconds; `nextCursor` (null on the last page) goes back as `cursor`.',
+    auth: 'admin',
+    system: true,
+    query: overviewQuery,
+    success: json('`{tenants, nextCursor}`'),
+    errors: ['STORE_UNAVAILABLE'],
+  },
+  {
+    method: 'get',
+    path: '/admin/console',
+    tag: 'admin',
+    summary: 'The operator console (a page that signs in with an admin token and uses the admin API)',
+    auth: 'none',
+    system: true,
+    success: { status: 200, description: 'the page', contentType: 'text/html' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/admin/console/console.js',
+    tag: 'admin',
+    summary: "The operator console's script",
+    auth: 'none',
+    system: true,
+    success: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/admin/console/console.css',
+    tag: 'admin',
+    summary: "The operator console's style sheet",
+    auth: 'none',
+    system: true,
+    success: { status: 200, description: 'CSS', contentType: 'text/css' },
+    errors: [],
+  },
 
   // ---- third-party platforms ------------------------------------------------------------------
   {

@@ -25,11 +25,15 @@ import { ServiceKeys } from '../auth/service-keys';
 import { SessionStore } from '../auth/session-store';
 import { healthRoutes } from '../ops/health';
 import { Metrics } from '../ops/metrics';
+import { Activity } from '../ops/activity';
 import { RateLimits, rateDefaults } from '../limits/rate-limits';
 import { adminRoutes } from '../admin/admin-routes';
+import { overviewRoutes } from '../admin/overview-routes';
+import { consoleRoutes } from '../admin/console/console-routes';
+import { WebhookAdmin } from '../delivery/webhook-admin';
 import { AdminOperations } from '../admin/operations/admin-operations';
 import { operatorStores } from '../admin/operations/operator-stores';
-import { requireBearer } from '../auth/admin-auth';
+import { requireAdmin, requireBearer, type AdminCredentials } from '../auth/admin-auth';
 import type { Feature } from '../contracts/feature';
 import { buildApp, reservedPaths } from './app';
 import { FEATURES, tenantSections } from './features';
@@ -87,6 +91,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 
   const metrics = new Metrics(true);
   metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
+  // Per-tenant activity for the operator console (pushes, rate-limit hits, token fetches), in Redis.
+  const activity = new Activity({ redis, clock, log });
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
@@ -101,7 +107,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
-    onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
+    onUpstreamFetch: (appid, outcome, err) => {
+      metrics.tokenFetches.inc({ appid, outcome });
+      if (outcome === 'ok') activity.tokenFetched(appid);
+      else activity.tokenFetchFailed(appid, err);
+    },
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
   const audit = new AuditLog(mongo, () => clock.now());
@@ -160,13 +170,21 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     http,
     platforms,
     audit,
-    limits: new RateLimits({ redis, defaults: rateDefaults(config) }),
+    limits: new RateLimits({
+      redis,
+      defaults: rateDefaults(config),
+      onLimited: (appid, limitClass) => {
+        metrics.rateLimited.inc({ appid, class: limitClass });
+        activity.count(appid, 'rateLimited');
+      },
+    }),
   };
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));
 
   const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
+  const adminCredentials: AdminCredentials = { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) };
   const systemRoutes = [
     healthRoutes({
       mongodb: () => pingMongo(mongo),
@@ -175,12 +193,16 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       },
     }),
     metrics.routes(config.METRICS_TOKEN === undefined ? undefined : requireBearer(config.METRICS_TOKEN, 'METRICS_TOKEN')),
+    // Before the admin routes: their token check covers every /admin path in the merged router, and
+    // the console's page, script and style are fetched by a browser that has no token to send.
+    consoleRoutes(),
     adminRoutes({
-      credentials: { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) },
+      credentials: adminCredentials,
       ops: new AdminOperations(operatorStores({ mongo, redis, repo: tenants, box, audit, deliveryShards: config.DELIVERY_SHARDS }), keys),
       audit,
       allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
     }),
+    overviewRoutes(requireAdmin(adminCredentials), { tenants, activity, webhooks: new WebhookAdmin(redis, config.DELIVERY_SHARDS) }),
     openApiRoutes(),
     ...features.flatMap((f) => f.systemRoutes ?? []),
   ];
@@ -192,12 +214,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     metrics,
     systemRoutes,
     tenantRoutes,
+    activity: activity.middleware(),
     onStoreUnavailable: (store, err) => {
       if (store === 'mongodb') mongoOutage.failed(err instanceof Error ? err.name : 'error');
     },
   });
 
   for (const f of features) await f.start?.();
+  activity.start();
 
   return {
     config,
@@ -215,6 +239,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       clearInterval(refreshTimer);
       mongoOutage.close();
       for (const f of features) await f.stop?.();
+      await activity.stop();
       manager.close();
       keys.close();
       resolver.close();

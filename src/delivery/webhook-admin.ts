@@ -9,8 +9,8 @@ export interface WebhookStatus {
   /** Failed at least once, waiting for their next attempt. */
   retrying: number;
   dead: number;
-  /** Age in seconds of the oldest queued, parked or in-flight delivery (0: none). */
-  oldestPendingAgeS: number;
+  /** Age in seconds of the oldest queued, parked or in-flight delivery; null when none. */
+  oldestPendingAgeS: number | null;
 }
 
 export interface DeadLetter {
@@ -86,7 +86,7 @@ export class WebhookAdmin {
       inFlight,
       retrying,
       dead,
-      oldestPendingAgeS: Number.isFinite(oldest) ? Math.max(0, nowMs - oldest) / 1000 : 0,
+      oldestPendingAgeS: Number.isFinite(oldest) ? Math.max(0, nowMs - oldest) / 1000 : null,
     };
   }
 

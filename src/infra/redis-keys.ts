@@ -95,4 +95,16 @@ export const redisKeys = {
   deliveryDead: (appid: string) => `${P}:wh-dead:${appid}`,
   /** The consumer group every gateway's delivery worker joins on each shard stream (and, before shards, on each tenant stream). */
   deliveryGroup: `${P}-webhook`,
+
+  /**
+   * Operator console activity of a tenant in one clock hour (hours since the epoch): a hash of
+   * counters, fields `<minute>:<a|r|l>` (pushes accepted, pushes rejected, rate-limited requests),
+   * kept two hours. The `{appid}` hash tag puts each tenant's activity and token keys in one Cluster
+   * slot, so one pipeline per tenant is Cluster-safe; nothing reads two tenants in one command.
+   */
+  activity: (appid: string, hour: number) => `${P}:activity:{${appid}}:${hour}`,
+  /** When a tenant's access token was last fetched from WeChat (epoch ms), for the console's token age. */
+  tokenFetchedAt: (appid: string) => `${P}:token-fetched:{${appid}}`,
+  /** The last failed token fetch of a tenant (JSON `{at, code, message}`), expiring an hour after it. */
+  tokenLastError: (appid: string) => `${P}:token-error:{${appid}}`,
 } as const;

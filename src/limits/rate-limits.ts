@@ -13,6 +13,8 @@ export interface RateLimitsOptions {
   redis: Redis;
   /** RATE_LIMIT_* from the environment: `null` is `off`. */
   defaults: Readonly<Record<LimitClass, Rate | null>>;
+  /** A request was refused 429 RATE_LIMITED (for the metric and the operator console's counts). */
+  onLimited?: (appid: string, limitClass: string) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class RateLimits {
     } catch (rej) {
       if (!(rej instanceof RateLimiterRes)) throw rej;
       const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
+      this.opts.onLimited?.(appid, limitClass);
       const whose = limitClass === 'authorize' ? 'platform' : 'mini program';
       throw new AppError(429, 'RATE_LIMITED', `too many ${limitClass} requests for this ${whose} (limit ${formatRate(rate)}); retry in ${retryAfter} s`, {
         headers: { 'Retry-After': String(retryAfter) },

@@ -137,6 +137,15 @@ export function alertRuleGroups(): RuleGroup[] {
           'Requests are slow: usually WeChat (WECHAT_TIMEOUT_MS), a slow store, or an overloaded instance (see WxgateEventLoopLag). Compare instances on the dashboard; add instances if all are busy.',
         ),
         rule(
+          'WxgateRateLimited',
+          `sum by (appid, class) (rate(${m.rateLimited}[5m])) > 1`,
+          '15m',
+          'warning',
+          'Requests of {{ $labels.appid }} ({{ $labels.class }}) refused by its rate limit',
+          "More than one request a second of this tenant's {{ $labels.class }} routes has been answered 429 RATE_LIMITED for 15 minutes: a client loops or retries without honouring Retry-After, " +
+            "or the limit is too low for real traffic. Find the caller in the access log (by appid), or raise the tenant's `limits` in its file (or RATE_LIMIT_* for every tenant).",
+        ),
+        rule(
           'WxgateEventLoopLag',
           `max by (instance) (${m.eventLoopLagP99}) > 0.2`,
           '5m',

@@ -82,6 +82,13 @@ export function buildDashboard(): Dashboard {
           targets: [[`histogram_quantile(0.99, sum by (le, route) (rate(${m.httpDuration}_bucket[$__rate_interval])))`, '{{route}}']],
         },
         {
+          title: 'Rate-limited requests',
+          description: "Requests answered 429 RATE_LIMITED by a tenant's own limit, by tenant and kind of route (alert WxgateRateLimited above 1/s).",
+          unit: 'reqps',
+          red: 1,
+          targets: [[`sum by (appid, class) (rate(${m.rateLimited}{${T}}[$__rate_interval]))`, '{{appid}} {{class}}']],
+        },
+        {
           title: 'Requests by route',
           description: 'Request rate and mean duration per matched route.',
           unit: 'reqps',

@@ -17,6 +17,7 @@ export const METRIC = {
   webhookDeliveryErrors: 'wxgate_webhook_delivery_errors_total',
   webhookOldestPending: 'wxgate_webhook_oldest_pending_seconds',
   webhookDeadLetters: 'wxgate_webhook_dead_letters_total',
+  rateLimited: 'wxgate_rate_limited_total',
   storeUp: 'wxgate_store_up',
   /** prom-client's default process metrics (collected when Metrics is built with defaults). */
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
@@ -75,6 +76,12 @@ export class Metrics {
     name: METRIC.webhookDeadLetters,
     help: "Webhook deliveries moved to a tenant's dead letters (attempts exhausted, no webhook, malformed entry); see `tenants webhook dead`",
     labelNames: ['appid'],
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: METRIC.rateLimited,
+    help: 'Requests refused 429 RATE_LIMITED by a tenant\'s own rate limit (see "Rate limits"), by tenant and kind of route',
+    labelNames: ['appid', 'class'],
     registers: [this.registry],
   });
   /** Read at each scrape from the checks given to watchStores (1: the store answers, 0: it is in an outage). */

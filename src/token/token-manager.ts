@@ -6,7 +6,8 @@ import { LocalTokens } from './local-tokens';
 import { isFresh, isUsable, makeRecord, type TokenRecord } from './token-record';
 
 export type TokenManagerOptions = Omit<FleetTokensOptions, 'lockTtlMs'> & {
-  onUpstreamFetch?: (owner: string, outcome: 'ok' | 'error') => void;
+  /** Each upstream fetch's outcome; a failure comes with its error (an AppError for what sources throw on purpose). */
+  onUpstreamFetch?: (owner: string, outcome: 'ok' | 'error', err?: unknown) => void;
   /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff); 20 s unless given. */
   lockTtlMs?: number;
 };
@@ -147,7 +148,7 @@ export class TokenManager {
       this.o.log.info({ appid: source.owner, mode: source.kind, expiresIn: f.expiresIn }, 'access token fetched');
       return makeRecord(f.accessToken, f.expiresIn, this.o.clock.now());
     } catch (err) {
-      this.o.onUpstreamFetch?.(source.owner, 'error');
+      this.o.onUpstreamFetch?.(source.owner, 'error', err);
       if (err instanceof AppError) {
         const lasting = err.code === 'TENANT_MISCONFIGURED' || err.status === 429;
         const ms = lasting ? Number(err.headers['Retry-After'] ?? ERROR_MEMORY_MS / 1000) * 1000 : TRANSIENT_ERROR_MEMORY_MS;
