@@ -32,7 +32,14 @@ export class RateLimits {
   /** Tenant-file rates as parsed, by their text. */
   private readonly parsed = new Map<string, Rate | null>();
 
-  constructor(private readonly opts: RateLimitsOptions) {}
+  constructor(private readonly opts: RateLimitsOptions) {
+    // RateLimiterRedis defines its Lua command (defineCommand) on the shared client when the first
+    // limiter is made. An ioredis auto-pipeline already open in that tick was built without the
+    // command: the call then throws inside ioredis, which leaves its callbacks and replies out of
+    // step and crashes the process ("results[i] is not iterable", ioredis #1931). Defining it now,
+    // before any traffic, means every later pipeline has it.
+    this.limiterFor({ points: 1, durationS: 1 });
+  }
 
   /** The rate that applies to a tenant's routes of one kind (`null`: no limit). */
   rateFor(tenant: Tenant, limitClass: LimitClass): Rate | null {
