@@ -32,9 +32,11 @@ interface GatewayRun extends AutocannonResult {
 export async function benchPortal(opts: BenchOpts): Promise<string> {
   const stores = await benchStores();
   const stops: (() => Promise<void>)[] = [() => stores.stop()];
+  let stopReceiver = async () => undefined as void;
   try {
     const hold = await startChild(benchScript('webhook-sink'), { SINK_HOLD: '1' });
     stops.unshift(() => hold.stop());
+    stopReceiver = () => hold.stop();
     const { tenant: t } = await seedTenant(stores, {
       appid: 'wx' + randomBytes(8).toString('hex'),
       token: 'benchpushtoken',
@@ -124,6 +126,8 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
         (nonOk.length ? `   non-2xx or failed: ${nonOk.map((r) => `${r.label} ${r.errors} (${JSON.stringify(r.statusCounts)})`).join('; ')}` : ''),
     ].join('\n');
   } finally {
+    // The receiver goes first: the delivery it holds would otherwise keep the gateway's shutdown waiting.
+    await stopReceiver().catch(() => undefined);
     for (const stop of stops) await stop().catch(() => undefined);
   }
 }
