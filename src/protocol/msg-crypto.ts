@@ -160,7 +160,9 @@ export function decryptMessage(key: Buffer, encryptB64: string): DecryptedMessag
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, IV_BYTES));
     decipher.setAutoPadding(false);
-    plain = Buffer.concat([decipher.update(data), decipher.final()]);
+    const head = decipher.update(data);
+    const tail = decipher.final();
+    plain = tail.length ? Buffer.concat([head, tail]) : head;
   } catch (err) {
     throw decryptFailed('cipher', err);
   }
