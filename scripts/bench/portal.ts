@@ -4,9 +4,33 @@ import IORedis from 'ioredis';
 import { buildPush, samplePush, type BuiltPush } from '../../src/sandbox/push-simulator';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';
-import { cpuRatio, formatTable, interleavedRuns, runAutocannon, type AutocannonResult, type BenchOpts, type LoadRequest } from './load';
+import { cpuRatio, formatTable, interleavedRuns, processCpuUs, runAutocannon, type AutocannonResult, type BenchOpts, type LoadRequest, type LoadResult } from './load';
 
 const REPLY = 'benchmark reply';
+
+/** CPU ms per second each process spends over `seconds` without requests (n/a off Linux). */
+async function idleCpu(pids: (number | undefined)[], seconds: number): Promise<string[]> {
+  const before = pids.map((p) => (p ? processCpuUs(p) : undefined));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return pids.map((p, i) => {
+    const a = before[i];
+    const b = p ? processCpuUs(p) : undefined;
+    return a === undefined || b === undefined ? 'n/a' : ((b - a) / 1000 / seconds).toFixed(1);
+  });
+}
+
+/** CPU per request without the idle share (idle ms/s spread over the run's requests/s). */
+const netUs = (r: LoadResult, idleMsPerS: string): number | undefined =>
+  r.serverCpuUsPerReq === undefined || idleMsPerS === 'n/a' ? undefined : r.serverCpuUsPerReq - (Number(idleMsPerS) * 1000) / r.rps;
+const net = (r: LoadResult, idle: string) => {
+  const v = netUs(r, idle);
+  return v === undefined ? 'n/a' : `${v.toFixed(0)} µs`;
+};
+const netRatio = (a: LoadResult, ia: string, b: LoadResult, ib: string) => {
+  const x = netUs(a, ia);
+  const y = netUs(b, ib);
+  return x && y ? `${(y / x).toFixed(2)}x` : 'n/a';
+};
 
 /** A gateway run adds how many pushes it queued on the webhook stream and how many it was sent twice. */
 interface GatewayRun extends AutocannonResult {
@@ -95,6 +119,10 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
     if (warm.errors > 0) throw new Error(`portal: the gateway refused warm-up pushes: ${JSON.stringify(warm.statusCounts)}`);
     await runAutocannon('warm-up', cycle(`${coWechat.url}/`), { ...c, seconds: 1 });
     await runAutocannon('warm-up', cycle(`${bare.url}/`), { ...c, seconds: 1 });
+    // What each server spends with no request at all (timers, the delivery worker's polling): on a
+    // loaded machine the servers answer few requests per second, and this share of their CPU per
+    // request grows as the rate falls, so it is printed beside the figures.
+    const idle = await idleCpu([gateway.proc.pid, coWechat.proc.pid, bare.proc.pid], 5);
     let fastest = warm.rps;
     const gatewayLabel = 'wxgate portal';
     const [rGateway, rCo, rBare] = await interleavedRuns<GatewayRun>(
@@ -121,6 +149,8 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
       `  ${opts.rounds} interleaved rounds: best req/s and lowest server CPU per request of each; gateway LOG_LEVEL=${benchLogLevel()} (access log to /dev/null), replay binding + dedup + queueing`,
       `  on the webhook stream in one Redis script per push, delivery held off the path; ${os.cpus().length} CPUs shared by autocannon, the servers and Redis)`,
       formatTable([rGateway!, rCo!, rBare!], rCo!),
+      `  idle CPU (5 s without requests): gateway ${idle[0]} ms/s, co-wechat ${idle[1]} ms/s, bare Koa ${idle[2]} ms/s; ` +
+        `without it, CPU per request: gateway ${net(rGateway!, idle[0])}, co-wechat ${net(rCo!, idle[1])}: ${netRatio(rGateway!, idle[0], rCo!, idle[1])} CPU efficiency`,
       `  gateway CPU efficiency / co-wechat: ${cpuRatio(rGateway!, rCo!)} (co-wechat's CPU per push / the gateway's; target >= 1.2x)   gateway req/s / co-wechat: ${(rGateway!.rps / rCo!.rps).toFixed(2)}x`,
       `  gateway CPU efficiency / bare Koa: ${cpuRatio(rGateway!, rBare!)}   gateway best round: ${rGateway!.queued ?? 0} pushes queued for the webhook of ${rGateway!.requests} answered, ${rGateway!.repeats ?? 0} repeats` +
         (nonOk.length ? `   non-2xx or failed: ${nonOk.map((r) => `${r.label} ${r.errors} (${JSON.stringify(r.statusCounts)})`).join('; ')}` : ''),
