@@ -61,7 +61,7 @@ export const mainScript = () => path.join(__dirname, '../../src/main.js');
  * The gateway as it runs in production (compiled, its own process, LOG_LEVEL=info unless
  * BENCH_LOG_LEVEL says otherwise); its JSON logs go to /dev/null.
  */
-export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; secretsKey: string }): Promise<Child> {
+export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; secretsKey: string }, env: Record<string, string> = {}): Promise<Child> {
   return startChild(
     mainScript(),
     {
@@ -81,6 +81,7 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
       RATE_LIMIT_USERS: 'off',
       RATE_LIMIT_MINIAPP: 'off',
       RATE_LIMIT_PASSTHROUGH: 'off',
+      ...env,
     },
     /WXGATE_LISTENING (\d+)/,
     true,

@@ -1,10 +1,21 @@
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
+/** The options every bench takes: `npm run bench -- <name> [--seconds N] [--connections N] [--rounds N]`. */
+export interface BenchOpts {
+  /** Length of one measured run. */
+  seconds: number;
+  /** Keep-alive connections the load generator keeps busy (closed loop: a new request as soon as one is answered). */
+  connections: number;
+  /** Same as `connections` (the option's former name). */
+  concurrency: number;
+  /** Interleaved rounds; each target's best figures over them are kept. */
+  rounds: number;
+}
+
 export interface LoadResult {
   label: string;
-  /** CPU time the server process spent per request (user + system), when its pid is known. */
+  /** CPU time the server process spent per answered request (user + system), when its pid is known. */
   serverCpuUsPerReq?: number;
   requests: number;
   errors: number;
@@ -21,74 +32,27 @@ export interface LoadRequest {
   body?: string | Buffer;
 }
 
-/**
- * A closed-loop load generator: `concurrency` workers each send the next request as soon as the
- * previous one is answered, for `seconds`. Plain node:http with keep-alive, so the client itself
- * costs as little as possible and the same for every target.
- */
-export async function runLoad(label: string, next: (i: number) => LoadRequest, opts: { seconds: number; concurrency: number; okStatus?: (s: number) => boolean }): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  let i = 0;
-  const ok = opts.okStatus ?? ((s: number) => s >= 200 && s < 300);
-  const started = process.hrtime.bigint();
-  const deadline = Date.now() + opts.seconds * 1000;
-  await Promise.all(
-    Array.from({ length: opts.concurrency }, async () => {
-      while (Date.now() < deadline) {
-        const req = next(i++);
-        const t0 = process.hrtime.bigint();
-        const status = await send(agent, req).catch(() => 0);
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (!ok(status)) errors++;
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { label, requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50Ms: q(0.5), p99Ms: q(0.99) };
-}
-
-function send(agent: http.Agent, r: LoadRequest): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(r.url, { method: r.method, headers: r.headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(r.body);
-  });
-}
-
+/** Requests/s, latency, CPU per request and the two ratios against `baseline`, one line per target. */
 export function formatTable(rows: LoadResult[], baseline: LoadResult): string {
-  const lines = rows.map(
-    (r) =>
+  const lines = rows.map((r) => {
+    const cpu = r.serverCpuUsPerReq !== undefined ? `   server CPU ${r.serverCpuUsPerReq.toFixed(0).padStart(4)} µs/req` : '';
+    const eff = r.serverCpuUsPerReq && baseline.serverCpuUsPerReq ? `   CPU efficiency vs ${baseline.label}: ${(baseline.serverCpuUsPerReq / r.serverCpuUsPerReq).toFixed(2)}x` : '';
+    return (
       `  ${r.label.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   errors ${r.errors}` +
-      (r.serverCpuUsPerReq !== undefined ? `   server CPU ${r.serverCpuUsPerReq.toFixed(0).padStart(4)} µs/req` : '') +
-      `   ratio vs ${baseline.label}: ${(r.rps / baseline.rps).toFixed(2)}x`,
-  );
+      cpu +
+      `   req/s vs ${baseline.label}: ${(r.rps / baseline.rps).toFixed(2)}x` +
+      eff
+    );
+  });
   return lines.join('\n');
 }
 
-/**
- * Measures several targets in interleaved rounds (A B C, A B C, ...) and keeps each one's best
- * round: on a shared machine the load drifts, and interleaving gives every target the same odds.
- */
-export async function interleaved(
-  /** `next` also gets the round number, for targets whose requests must differ per round. */
-  targets: { label: string; next: (i: number, round: number) => LoadRequest; pid?: number }[],
-  opts: { seconds: number; concurrency: number; rounds?: number },
-): Promise<LoadResult[]> {
-  return interleavedRuns(
-    targets.map((t) => ({ label: t.label, pid: t.pid, run: (round: number) => runLoad(t.label, (i) => t.next(i, round), opts) })),
-    { rounds: opts.rounds ?? 3 },
-  );
+/** `a`'s CPU efficiency relative to `b` (b's CPU per request / a's), or 'n/a' off Linux. */
+export function cpuRatio(a: LoadResult, b: LoadResult): string {
+  return a.serverCpuUsPerReq && b.serverCpuUsPerReq ? `${(b.serverCpuUsPerReq / a.serverCpuUsPerReq).toFixed(2)}x` : 'n/a';
 }
 
-/** A target of `interleavedRuns`: one measured run per round, by any load generator. */
+/** A target of `interleavedRuns`: one measured run per round. */
 export interface RunTarget<R extends LoadResult = LoadResult> {
   label: string;
   /** One measured run; the server's CPU is read just before and just after it. */
@@ -97,25 +61,36 @@ export interface RunTarget<R extends LoadResult = LoadResult> {
 }
 
 /**
- * `interleaved` for any load generator: rounds A B C, A B C, ..., each target's best round kept,
- * server CPU per request from /proc. `beforeRound` runs before each round (e.g. to build fresh requests).
+ * Rounds A B C, A B C, ...: on a shared machine the load drifts, and interleaving gives every target
+ * the same odds. Each target keeps its best round by requests/s (latencies and counts are that
+ * round's), and its lowest server CPU per request over all rounds (read from /proc just before and
+ * after each run): CPU per request is what other processes on the machine disturb least, since it
+ * counts the server's own CPU time, not the wall-clock time it waited for a core.
+ * `beforeRound` runs before each round (e.g. to build fresh requests).
  */
 export async function interleavedRuns<R extends LoadResult>(targets: RunTarget<R>[], opts: { rounds: number; beforeRound?: (round: number) => Promise<void> }): Promise<R[]> {
   const best = new Map<string, R>();
+  const cpu = new Map<string, number>();
   for (let round = 0; round < opts.rounds; round++) {
     await opts.beforeRound?.(round);
     for (const t of targets) {
       const cpu0 = t.pid ? processCpuUs(t.pid) : undefined;
       const r = await t.run(round);
-      if (t.pid && cpu0 !== undefined) {
-        const cpu1 = processCpuUs(t.pid);
-        if (cpu1 !== undefined) r.serverCpuUsPerReq = (cpu1 - cpu0) / Math.max(1, r.requests);
+      const cpu1 = t.pid ? processCpuUs(t.pid) : undefined;
+      if (cpu0 !== undefined && cpu1 !== undefined && r.requests > 0) {
+        const per = (cpu1 - cpu0) / r.requests;
+        cpu.set(t.label, Math.min(per, cpu.get(t.label) ?? Infinity));
       }
       const prev = best.get(t.label);
       if (!prev || r.rps > prev.rps) best.set(t.label, r);
     }
   }
-  return targets.map((t) => best.get(t.label)!);
+  return targets.map((t) => {
+    const r = best.get(t.label)!;
+    const c = cpu.get(t.label);
+    if (c !== undefined) r.serverCpuUsPerReq = c;
+    return r;
+  });
 }
 
 /** What `runAutocannon` adds to a LoadResult: the answers by status code, and how many requests were taken from `next`. */
@@ -126,16 +101,16 @@ export interface AutocannonResult extends LoadResult {
 }
 
 /**
- * The same measurement as `runLoad` with autocannon as the load generator: `concurrency` keep-alive
- * connections, each sending its next request as soon as the previous one is answered, for
- * `seconds`. `next(i)` gives the i-th request (method, path and query of `url`, headers, body),
- * so targets rotate through a pool of pre-built requests. Non-2xx answers and connection errors
- * count as errors (unless `okStatus` says otherwise).
+ * One run of autocannon: `connections` keep-alive connections, each sending its next request as soon
+ * as the previous one is answered, for `seconds`. `next(i)` gives the i-th request (method, path and
+ * query of `url`, headers, body), so targets rotate through a pool of pre-built requests (autocannon
+ * calls `setupRequest` for every request it sends). Non-2xx answers and connection errors count as
+ * errors (unless `okStatus` says otherwise).
  */
 export async function runAutocannon(
   label: string,
   next: (i: number) => LoadRequest,
-  opts: { seconds: number; concurrency: number; okStatus?: (s: number) => boolean },
+  opts: { seconds: number; connections: number; okStatus?: (s: number) => boolean },
 ): Promise<AutocannonResult> {
   const first = next(0);
   const base = new URL(first.url);
@@ -151,15 +126,15 @@ export async function runAutocannon(
   const started = process.hrtime.bigint();
   const result = await autocannon({
     url: base.origin,
-    connections: opts.concurrency,
+    connections: opts.connections,
     duration: opts.seconds,
     pipelining: 1,
     requests: [
       {
         setupRequest: (req) => {
           const r = take();
-          const u = new URL(r.url);
-          return { ...req, method: r.method as autocannon.Request['method'], path: u.pathname + u.search, headers: { ...r.headers }, body: r.body ?? '' };
+          const q = r.url.indexOf('/', r.url.indexOf('//') + 2);
+          return { ...req, method: r.method as autocannon.Request['method'], path: q >= 0 ? r.url.slice(q) : '/', headers: { ...r.headers }, body: r.body ?? '' };
         },
       },
     ],
@@ -187,6 +162,24 @@ export async function runAutocannon(
     statusCounts,
     built: i,
   };
+}
+
+/** Warm-up and measured runs of several stateless targets, each with its own request stream, interleaved. */
+export async function measure(
+  targets: { label: string; next: (i: number, round: number) => LoadRequest; pid?: number | undefined; okStatus?: (s: number) => boolean }[],
+  opts: BenchOpts,
+): Promise<AutocannonResult[]> {
+  // Warm-up: JIT, connection pools, caches.
+  for (const t of targets)
+    await runAutocannon('warm-up', (i) => t.next(i, -1), { seconds: Math.min(2, opts.seconds), connections: opts.connections, ...(t.okStatus ? { okStatus: t.okStatus } : {}) });
+  return interleavedRuns<AutocannonResult>(
+    targets.map((t) => ({
+      label: t.label,
+      pid: t.pid,
+      run: (round: number) => runAutocannon(t.label, (i) => t.next(i, round), { seconds: opts.seconds, connections: opts.connections, ...(t.okStatus ? { okStatus: t.okStatus } : {}) }),
+    })),
+    { rounds: opts.rounds },
+  );
 }
 
 /** user + system CPU of a process in µs, from /proc (Linux); undefined elsewhere. */

@@ -3,7 +3,7 @@ import axios from 'axios';
 import { connectMongo } from '../../src/infra/mongo';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';
-import { formatTable, interleaved, runLoad, type LoadRequest, type LoadResult } from './load';
+import { formatTable, measure, type BenchOpts, type LoadRequest } from './load';
 
 /** Distinct users per run: the first logins of a run insert, later ones update (loginCount, session key). */
 const DISTINCT_USERS = 2000;
@@ -14,7 +14,7 @@ const DISTINCT_USERS = 2000;
  * jscode2session rate called directly at the same concurrency. Sandbox and gateway each run in
  * their own process; the load generator runs here. Codes are the sandbox's reusable `test:<name>`.
  */
-export async function benchLogin(opts: { seconds: number; concurrency: number }): Promise<string> {
+export async function benchLogin(opts: BenchOpts): Promise<string> {
   const stores = await benchStores();
   const appid = 'wx' + randomBytes(8).toString('hex');
   const secret = randomBytes(16).toString('hex');
@@ -41,15 +41,13 @@ export async function benchLogin(opts: { seconds: number; concurrency: number })
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: code(round, i) }),
     });
-    await runLoad('warm-up', (i) => direct(i, 'warm'), { seconds: 1, concurrency: opts.concurrency });
-    await runLoad('warm-up', (i) => viaGateway(i, 'warm'), { seconds: 1, concurrency: opts.concurrency });
-    const [rDirect, rGateway] = (await interleaved(
+    const [rDirect, rGateway] = await measure(
       [
         { label: 'sandbox jscode2session, direct', next: direct, pid: sandbox.proc.pid },
         { label: 'wxgate POST /auth/login', next: viaGateway, pid: gateway.proc.pid },
       ],
-      { ...opts, rounds: 2 },
-    )) as [LoadResult, LoadResult];
+      opts,
+    );
 
     const conn = await connectMongo(stores.mongoUri);
     stops.unshift(() => conn.close());
@@ -59,9 +57,10 @@ export async function benchLogin(opts: { seconds: number; concurrency: number })
       users.aggregate<{ n: number }>([{ $match: { appid } }, { $group: { _id: null, n: { $sum: '$loginCount' } } }]).toArray(),
     ]);
     return [
-      `login benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 2 interleaved rounds; ${DISTINCT_USERS} distinct users per run; gateway LOG_LEVEL=${logLevel})`,
-      formatTable([rDirect, rGateway], rDirect),
-      `  gateway logins/s / sandbox jscode2session/s: ${(rGateway.rps / rDirect.rps).toFixed(2)}x`,
+      `login benchmark (autocannon, ${opts.connections} keep-alive connections, ${opts.seconds} s per run, ${opts.rounds} interleaved rounds: best req/s and lowest server CPU per request of each;`,
+      `  ${DISTINCT_USERS} distinct users per run; gateway LOG_LEVEL=${logLevel}; the gateway's CPU per login excludes the sandbox's, MongoDB's and Redis's)`,
+      formatTable([rDirect!, rGateway!], rDirect!),
+      `  gateway logins/s / sandbox jscode2session/s: ${(rGateway!.rps / rDirect!.rps).toFixed(2)}x   gateway CPU per login: ${rGateway!.serverCpuUsPerReq?.toFixed(0) ?? 'n/a'} µs`,
       `  users collection for the bench tenant: ${docs} documents (inserts), ${logins[0]?.n ?? 0} logins recorded (inserts + updates)`,
     ].join('\n');
   } finally {

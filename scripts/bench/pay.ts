@@ -9,7 +9,7 @@ import { OrderStore, type PayOrderDoc } from '../../src/pay/order-store';
 import { AUTH_SCHEMA, encryptResource, signedHeaders } from '../../src/sandbox/pay/pay-crypto';
 import { benchLogLevel, benchScript, startChild, startGatewayChild, type Child } from './child';
 import { benchStores, seedTenant } from './stores';
-import { formatTable, interleavedRuns, processCpuUs, runAutocannon, type AutocannonResult, type LoadRequest } from './load';
+import { formatTable, interleavedRuns, processCpuUs, runAutocannon, type AutocannonResult, type BenchOpts, type LoadRequest } from './load';
 
 /** A pre-built, signed and encrypted TRANSACTION.SUCCESS notification for one stored order. */
 interface Notification {
@@ -17,7 +17,6 @@ interface Notification {
   body: string;
 }
 
-const ROUNDS = 3;
 /** WeChat Pay's (and the gateway's) limit on a notification's age; every round must be sent well within it. */
 const FRESH_S = 300;
 const TOTAL_FEN = 1200;
@@ -42,7 +41,8 @@ interface GatewayRun extends AutocannonResult {
  * delivery (verify, decrypt, read the order, move it to SUCCESS, queue the webhook event, mark it
  * forwarded). The pool is rebuilt before each round, with fresh timestamps and fresh orders.
  */
-export async function benchPay(opts: { seconds: number; concurrency: number }): Promise<string> {
+export async function benchPay(opts: BenchOpts): Promise<string> {
+  const ROUNDS = opts.rounds;
   // A round (three runs, the gateway's webhook drain and slack) must end before its notifications go stale.
   if (3 * opts.seconds + 60 > FRESH_S) throw new Error(`pay: --seconds at most ${Math.floor((FRESH_S - 60) / 3)} (a round's notifications are verified within ${FRESH_S} s of signing)`);
   const stores = await benchStores();
@@ -162,7 +162,7 @@ export async function benchPay(opts: { seconds: number; concurrency: number }): 
       const m0 = storePid.mongo ? processCpuUs(storePid.mongo) : undefined;
       const r0 = storePid.redis ? processCpuUs(storePid.redis) : undefined;
       const before = repeats;
-      const r = await runAutocannon(label, toGateway, { seconds, concurrency: opts.concurrency });
+      const r = await runAutocannon(label, toGateway, { seconds, connections: opts.connections });
       const drainS = await drain();
       const m1 = storePid.mongo ? processCpuUs(storePid.mongo) : undefined;
       const r1 = storePid.redis ? processCpuUs(storePid.redis) : undefined;
@@ -183,7 +183,7 @@ export async function benchPay(opts: { seconds: number; concurrency: number }): 
     await newPool(2000);
     const warm = await gatewayRun('warm-up', 2);
     if (warm.errors > 0) throw new Error(`pay: the gateway refused warm-up notifications: ${JSON.stringify(warm.statusCounts)}`);
-    for (const base of [verifier.url, bare.url]) await runAutocannon('warm-up', cycle(`${base}/`), { seconds: 1, concurrency: opts.concurrency });
+    for (const base of [verifier.url, bare.url]) await runAutocannon('warm-up', cycle(`${base}/`), { seconds: 1, connections: opts.connections });
     let fastest = warm.rps;
     const poolSize = () => Math.min(100_000, Math.max(2000, Math.ceil(fastest * opts.seconds * 2)));
 
@@ -215,7 +215,7 @@ export async function benchPay(opts: { seconds: number; concurrency: number }): 
     const repeated = g.repeats > 0 ? `   WARNING: the best gateway round ran out of fresh orders; ${g.repeats} of its notifications were repeats` : '';
     const nonOk = [rGateway, rVerifier, rBare].filter((r) => r.errors > 0);
     return [
-      `pay benchmark: WeChat Pay TRANSACTION.SUCCESS notifications (autocannon, ${opts.concurrency} keep-alive connections, ${opts.seconds} s per run, best of ${ROUNDS} interleaved rounds;`,
+      `pay benchmark: WeChat Pay TRANSACTION.SUCCESS notifications (autocannon, ${opts.connections} keep-alive connections, ${opts.seconds} s per run, ${ROUNDS} interleaved rounds: best req/s and lowest server CPU per request of each;`,
       `  gateway LOG_LEVEL=${logLevel}; public-key mode merchant, RSA-2048; webhook to a local receiver process, each run's events delivered before its CPU is read;`,
       `  every gateway notification is a first delivery of its own NOTPAY order (${poolSizes.slice(2).join(' / ')} fresh orders, their notifications signed just before each round), the other two servers replay the same pool)`,
       formatTable([rGateway, rVerifier, rBare], rBare),

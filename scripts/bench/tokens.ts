@@ -13,13 +13,13 @@ import { sleep } from '../../src/kernel/timers';
 import type { Tenant } from '../../src/tenancy/tenant';
 import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';
-import { formatTable, interleaved, runLoad, type LoadResult } from './load';
+import { cpuRatio, formatTable, measure, type BenchOpts } from './load';
 
 /**
  * `npm run bench -- tokens`: the L1 token read, then the passthrough against a bare Koa + axios
  * proxy and against calling the sandbox directly, measured side by side in one run.
  */
-export async function benchTokens(opts: { seconds: number; concurrency: number }): Promise<string> {
+export async function benchTokens(opts: BenchOpts): Promise<string> {
   const stores = await benchStores();
   const sandbox = await startChild(benchScript('sandbox-server'), {});
   const appid = 'wx' + randomBytes(8).toString('hex');
@@ -57,20 +57,20 @@ export async function benchTokens(opts: { seconds: number; concurrency: number }
   const viaBare = () => ({ method: 'POST', url: `${bare.url}/${appid}/wxapi/wxa/generatescheme`, headers, body });
   const viaGateway = () => ({ method: 'POST', url: `${gateway.url}/${appid}/wxapi/wxa/generatescheme`, headers: { ...headers, authorization: `Bearer ${key}` }, body });
   try {
-    for (const f of [direct, viaBare, viaGateway]) await runLoad('warm-up', f, { seconds: 1, concurrency: opts.concurrency });
-    const [rDirect, rBare, rGateway] = (await interleaved(
+    const [rDirect, rBare, rGateway] = await measure(
       [
         { label: 'sandbox called directly', next: direct, pid: sandbox.proc.pid },
         { label: 'bare Koa + axios proxy', next: viaBare, pid: bare.proc.pid },
         { label: 'wxgate passthrough', next: viaGateway, pid: gateway.proc.pid },
       ],
       opts,
-    )) as [LoadResult, LoadResult, LoadResult];
+    );
     return [
-      `tokens benchmark (concurrency ${opts.concurrency}, ${opts.seconds} s per run, best of 3 interleaved rounds; gateway LOG_LEVEL=${benchLogLevel()})`,
-      l1,
-      formatTable([rDirect, rBare, rGateway], rBare),
-      `  passthrough / bare proxy: ${(rGateway.rps / rBare.rps).toFixed(2)}x   passthrough / direct: ${(rGateway.rps / rDirect.rps).toFixed(2)}x`,
+      `tokens benchmark (autocannon, ${opts.connections} keep-alive connections, ${opts.seconds} s per run, ${opts.rounds} interleaved rounds: best req/s and lowest server CPU per request of each;`,
+      `  gateway LOG_LEVEL=${benchLogLevel()}; the server CPU of a proxy does not include the sandbox's)`,
+      l1 + `   (target p99 < 50 µs)`,
+      formatTable([rDirect!, rBare!, rGateway!], rBare!),
+      `  passthrough / bare proxy: ${(rGateway!.rps / rBare!.rps).toFixed(2)}x req/s (target >= 0.9x), ${cpuRatio(rGateway!, rBare!)} CPU efficiency   passthrough / direct: ${(rGateway!.rps / rDirect!.rps).toFixed(2)}x req/s`,
     ].join('\n');
   } finally {
     await gateway.stop();

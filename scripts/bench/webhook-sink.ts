@@ -4,7 +4,10 @@ import { serveForBench } from './serve';
 /**
  * A tenant backend that takes every webhook delivery (200) and counts them; `GET /count` answers
  * the count, so a benchmark can wait until the gateway has delivered what a run queued.
+ * With SINK_HOLD=1 it never answers a delivery (it still counts them): a bench that measures the
+ * push intake keeps the gateway's deliveries off its CPU that way.
  */
+const hold = process.env.SINK_HOLD === '1';
 let received = 0;
 const server = http.createServer((req, res) => {
   req.resume();
@@ -14,6 +17,7 @@ const server = http.createServer((req, res) => {
       return;
     }
     received++;
+    if (hold) return;
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   });
 });

@@ -22,5 +22,41 @@ export function securityHeaders(): GatewayMiddleware {
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
   });
-  return (ctx, next) => middleware(ctx, next);
+  // Every header above is fixed (no nonces, nothing read from the request): helmet runs once, on a
+  // recording response, and each request gets the recorded headers. Should helmet ever need more
+  // than setHeader/removeHeader, recording fails and it runs on every request as before.
+  let recorded: HeaderOps | null | undefined;
+  let recording: Promise<HeaderOps | null> | undefined;
+  return async (ctx, next) => {
+    if (recorded === undefined) recorded = await (recording ??= record(middleware));
+    if (recorded === null) return middleware(ctx, next);
+    const res = ctx.res;
+    for (const name of recorded.remove) res.removeHeader(name);
+    for (const [name, value] of recorded.set) res.setHeader(name, value);
+    return next();
+  };
+}
+
+interface HeaderOps {
+  set: [string, string | number | readonly string[]][];
+  remove: string[];
+}
+
+async function record(middleware: (ctx: never, next: () => Promise<void>) => Promise<unknown>): Promise<HeaderOps | null> {
+  const ops: HeaderOps = { set: [], remove: [] };
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      ops.set.push([name, value]);
+      return res;
+    },
+    removeHeader(name: string) {
+      ops.remove.push(name);
+    },
+  };
+  try {
+    await middleware({ req: {}, res } as never, async () => undefined);
+    return ops;
+  } catch {
+    return null;
+  }
 }

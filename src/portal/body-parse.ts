@@ -290,7 +290,64 @@ function parserFor(maxDepth: number): XMLParser {
   return p;
 }
 
+const FLAT_FIELD_OPEN = /<([A-Za-z_][A-Za-z0-9_.-]{0,127})>/y;
+
+function skipXmlWhitespace(s: string, i: number): number {
+  while (i < s.length && isWhitespace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * The fast path for what WeChat sends almost always: `<xml>` holding flat `<Tag>value</Tag>` fields,
+ * each value one CDATA section or plain text. One linear pass, no tree: a push's envelope and its
+ * inner message are both parsed here. It gives exactly what the full parser gives for such a
+ * document, and answers undefined (the full parser then decides, with its checks and its errors)
+ * for anything else or anything it would have to interpret: a declaration, comments, attributes,
+ * nesting, a repeated or `__`-prefixed field, an entity or a CR (the XML parser normalises line
+ * ends), mixed text and CDATA, a limit reached.
+ */
+function parseFlatXmlFast(xml: string, lim: BodyLimits): Record<string, unknown> | undefined {
+  if (lim.maxDepth < 2) return undefined;
+  let i = skipXmlWhitespace(xml, 0);
+  if (!xml.startsWith('<xml>', i)) return undefined;
+  i += 5;
+  const out: Record<string, unknown> = {};
+  let fields = 0;
+  for (;;) {
+    i = skipXmlWhitespace(xml, i);
+    if (xml.startsWith('</xml>', i)) return skipXmlWhitespace(xml, i + 6) === xml.length ? out : undefined;
+    FLAT_FIELD_OPEN.lastIndex = i;
+    const open = FLAT_FIELD_OPEN.exec(xml);
+    if (!open) return undefined;
+    const name = open[1] as string;
+    i = FLAT_FIELD_OPEN.lastIndex;
+    let value: string;
+    if (xml.startsWith('<![CDATA[', i)) {
+      const end = xml.indexOf(']]>', i + 9);
+      if (end === -1) return undefined;
+      value = xml.slice(i + 9, end);
+      i = end + 3;
+    } else {
+      const end = xml.indexOf('<', i);
+      if (end === -1) return undefined;
+      value = xml.slice(i, end);
+      if (value.includes('&')) return undefined;
+      value = value.trim();
+      i = end;
+    }
+    if (value.includes('\r')) return undefined;
+    // The closing tag must follow at once and match.
+    if (xml.charCodeAt(i) !== 0x3c || xml.charCodeAt(i + 1) !== 0x2f || !xml.startsWith(name, i + 2) || xml.charCodeAt(i + 2 + name.length) !== 0x3e) return undefined;
+    i += name.length + 3;
+    if (++fields > lim.maxFields || value.length > lim.maxStringLength || name.length > lim.maxStringLength) return undefined;
+    if (name.startsWith('__') || Object.prototype.hasOwnProperty.call(out, name)) return undefined;
+    out[name] = value;
+  }
+}
+
 function parseXml(xml: string, lim: BodyLimits): Record<string, unknown> {
+  const flat = parseFlatXmlFast(xml, lim);
+  if (flat) return flat;
   prescanXml(xml, lim);
   let doc: unknown;
   try {

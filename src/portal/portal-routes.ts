@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
 import { type GatewayContext, type GatewayState } from '../http/context';
@@ -13,7 +13,8 @@ import { checkSignedQuery, isEncryptedQuery, openPushRequest, verifyEcho, type P
 import { dedupKey } from './message';
 import { planActions } from './rules';
 import { buildPassiveReply, encryptReply } from './reply';
-import { aesKeyFromEncodingKey } from '../protocol/msg-crypto';
+import { cachedAesKey } from '../protocol/msg-crypto';
+import { pooledRandomBytes } from '../protocol/random-pool';
 import type { PushFormat } from './body-parse';
 import type { PushClaim } from './push-intake';
 import { useDigest, type PushReplayGuard, type SignedTriple } from './push-replay-guard';
@@ -182,7 +183,7 @@ function respond(ctx: GatewayContext, signer: PushSigner, format: PushFormat, en
     return;
   }
   const out = encrypted
-    ? encryptReply(aesKeyFromEncodingKey(signer.aesKey), signer.token, signer.cipherAppid, plainReply, format, nowS(clock), String(randomBytes(4).readUInt32BE(0)))
+    ? encryptReply(cachedAesKey(signer.aesKey), signer.token, signer.cipherAppid, plainReply, format, nowS(clock), String(pooledRandomBytes(4).readUInt32BE(0)))
     : plainReply;
   ctx.type = format === 'xml' ? 'text/xml' : 'application/json';
   ctx.body = out;

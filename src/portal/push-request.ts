@@ -1,6 +1,6 @@
 import { AppError } from '../kernel/errors';
 import { parsePushBody, type BodyLimits, type PushFormat } from './body-parse';
-import { aesKeyFromEncodingKey, openPush } from '../protocol/msg-crypto';
+import { cachedAesKey, openPush } from '../protocol/msg-crypto';
 import { msgSignature, pushSignature, SIGNED_NONCE, SIGNED_TIMESTAMP, verifySignature } from '../protocol/signature';
 import { normalise, type PushMessage } from './message';
 import type { ErrorCode } from '../kernel/error-catalogue';
@@ -86,7 +86,7 @@ export function openPushRequest(creds: PushCredentials, q: PushQuery, signed: Si
   if (!verifySignature(msgSignature(creds.token, timestamp, nonce, encrypt), q.msg_signature)) {
     throw unauthorized('INVALID_SIGNATURE', 'msg_signature does not match');
   }
-  const inner = openPush(aesKeyFromEncodingKey(creds.aesKey), creds.appid, encrypt);
+  const inner = openPush(cachedAesKey(creds.aesKey), creds.appid, encrypt);
   const parsed = parsePushBody(inner, undefined, limits);
   return { msg: normalise(parsed.fields, creds.appid), format: parsed.format, encrypted: true };
 }

@@ -13,6 +13,8 @@ import { msgSignature } from '../protocol/signature';
  * unpaired surrogates). Dropped: one of them would make WeChat reject the whole reply.
  */
 const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Any character XML_INVALID_CHARS could match (every surrogate, paired or not): only then is the full pattern run. */
+const MAY_NEED_CLEANING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /**
  * A CDATA section holding exactly `s`. A CDATA section cannot contain `]]>`, so each occurrence is
@@ -20,6 +22,8 @@ const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|
  * them back to the original text.
  */
 export function cdata(s: string): string {
+  // Almost every value has nothing to drop or split: one cheap test spares the replace and the split.
+  if (!MAY_NEED_CLEANING.test(s) && !s.includes(']]>')) return `<![CDATA[${s}]]>`;
   return `<![CDATA[${s.replace(XML_INVALID_CHARS, '').split(']]>').join(']]]]><![CDATA[>')}]]>`;
 }
 
@@ -48,12 +52,11 @@ function replyFields(push: Pick<PushMessage, 'toUser' | 'fromUser'>, reply: Repl
  */
 export function buildPassiveReply(push: Pick<PushMessage, 'toUser' | 'fromUser'>, reply: Reply, format: PushFormat, createTime: number): string {
   assertSeconds(createTime, 'createTime');
-  const fields = replyFields(push, reply, createTime);
-  if (format === 'json') return JSON.stringify(fields);
-  let xml = `<xml><ToUserName>${cdata(fields.ToUserName)}</ToUserName><FromUserName>${cdata(fields.FromUserName)}</FromUserName>`;
-  xml += `<CreateTime>${fields.CreateTime}</CreateTime><MsgType>${cdata(fields.MsgType)}</MsgType>`;
-  if ('Content' in fields) xml += `<Content>${cdata(fields.Content)}</Content>`;
-  if ('Image' in fields) xml += `<Image><MediaId>${cdata(fields.Image.MediaId)}</MediaId></Image>`;
+  if (format === 'json') return JSON.stringify(replyFields(push, reply, createTime));
+  let xml = `<xml><ToUserName>${cdata(push.fromUser)}</ToUserName><FromUserName>${cdata(push.toUser)}</FromUserName>`;
+  xml += `<CreateTime>${createTime}</CreateTime><MsgType>${cdata(reply.type)}</MsgType>`;
+  if (reply.type === 'text') xml += `<Content>${cdata(reply.content)}</Content>`;
+  if (reply.type === 'image') xml += `<Image><MediaId>${cdata(reply.mediaId)}</MediaId></Image>`;
   return `${xml}</xml>`;
 }
 

@@ -10,8 +10,9 @@
  * a CBC padding oracle. Callers must therefore verify `msg_signature` (which covers the ciphertext)
  * before calling `decryptMessage`/`openPush`; then a tampered ciphertext never reaches the cipher.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { AppError } from '../kernel/errors';
+import { pooledRandomBytes } from './random-pool';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 16;
@@ -55,6 +56,24 @@ export function aesKeyFromEncodingKey(encodingAESKey: string): Buffer {
   return key;
 }
 
+/** Derived keys by EncodingAESKey: a push and its reply need the key, and deriving it (check, base64) costs each time. */
+const derivedKeys = new Map<string, Buffer>();
+const DERIVED_KEYS_MAX = 1024;
+
+/**
+ * aesKeyFromEncodingKey, remembered for the most recent keys (the map starts over when full, so
+ * a fleet of tenants cannot grow it). The Buffer is shared: callers only read it.
+ */
+export function cachedAesKey(encodingAESKey: string): Buffer {
+  let key = derivedKeys.get(encodingAESKey);
+  if (!key) {
+    key = aesKeyFromEncodingKey(encodingAESKey);
+    if (derivedKeys.size >= DERIVED_KEYS_MAX) derivedKeys.clear();
+    derivedKeys.set(encodingAESKey, key);
+  }
+  return key;
+}
+
 function assertKey(key: Buffer): void {
   // A programming error (the key always comes from aesKeyFromEncodingKey), hence a plain Error.
   if (key.length !== KEY_BYTES) throw new Error(`AES key must be ${KEY_BYTES} bytes`);
@@ -64,22 +83,28 @@ function assertKey(key: Buffer): void {
  * Encrypts `message` for `appid`; returns the base64 `Encrypt` value. `randomPrefix` exists so the
  * official test vectors can be reproduced; production callers leave it out.
  */
-export function encryptMessage(key: Buffer, appid: string, message: string, randomPrefix: Buffer = randomBytes(RANDOM_PREFIX_BYTES)): string {
+export function encryptMessage(key: Buffer, appid: string, message: string, randomPrefix: Buffer = pooledRandomBytes(RANDOM_PREFIX_BYTES)): string {
   assertKey(key);
   if (randomPrefix.length !== RANDOM_PREFIX_BYTES) {
     throw new Error(`random prefix must be ${RANDOM_PREFIX_BYTES} bytes`);
   }
-  const body = Buffer.from(message, 'utf8');
-  const length = Buffer.alloc(LENGTH_FIELD_BYTES);
-  length.writeUInt32BE(body.length, 0);
-  const unpadded = Buffer.concat([randomPrefix, length, body, Buffer.from(appid, 'utf8')]);
+  // The plaintext is laid out in one buffer: prefix | length | message | appid | padding.
+  const bodyLength = Buffer.byteLength(message, 'utf8');
+  const unpaddedLength = HEADER_BYTES + bodyLength + Buffer.byteLength(appid, 'utf8');
   // Always at least one byte of padding (a full 32-byte block when already aligned), so the last
   // byte always says how much to strip.
-  const padLength = PAD_BLOCK - (unpadded.length % PAD_BLOCK);
-  const plain = Buffer.concat([unpadded, Buffer.alloc(padLength, padLength)]);
+  const padLength = PAD_BLOCK - (unpaddedLength % PAD_BLOCK);
+  const plain = Buffer.allocUnsafe(unpaddedLength + padLength);
+  randomPrefix.copy(plain, 0);
+  plain.writeUInt32BE(bodyLength, RANDOM_PREFIX_BYTES);
+  plain.write(message, HEADER_BYTES, 'utf8');
+  plain.write(appid, HEADER_BYTES + bodyLength, 'utf8');
+  plain.fill(padLength, unpaddedLength);
   const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, IV_BYTES));
   cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+  const head = cipher.update(plain);
+  const tail = cipher.final();
+  return (tail.length ? Buffer.concat([head, tail]) : head).toString('base64');
 }
 
 function isBase64Char(c: number): boolean {
@@ -135,7 +160,9 @@ export function decryptMessage(key: Buffer, encryptB64: string): DecryptedMessag
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, IV_BYTES));
     decipher.setAutoPadding(false);
-    plain = Buffer.concat([decipher.update(data), decipher.final()]);
+    const head = decipher.update(data);
+    const tail = decipher.final();
+    plain = tail.length ? Buffer.concat([head, tail]) : head;
   } catch (err) {
     throw decryptFailed('cipher', err);
   }

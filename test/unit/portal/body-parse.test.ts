@@ -213,4 +213,44 @@ describe('portal/body-parse', () => {
       expectAppError(() => parsePushBody(xmlBody(`{"${'k'.repeat(11)}":1}`), undefined, { maxStringLength: 10 }), 400, 'BODY_TOO_COMPLEX');
     });
   });
+  describe('the flat fast path', () => {
+    // A comment before the root is valid XML that the fast path never takes, so the same document
+    // with one goes through the full parser: both must give the same fields or the same error.
+    const viaFullParser = (xml: string) => '<!-- full -->' + xml;
+    const outcome = (xml: string): string => {
+      try {
+        return JSON.stringify(parsePushBody(xmlBody(xml), 'text/xml').fields);
+      } catch (err) {
+        return `error ${(err as { code?: string }).code}`;
+      }
+    };
+
+    it('gives what the full parser gives, on flat documents with awkward names and values', () => {
+      const values = ['', ' ', 'a', ' 1 ', '\t', '\n x \n', '\r\n', 'a\rb', '<', '>', '&', '&amp;', '&#x41;', '&bogus;', ']]>', ']]', '"', "'", '\u3000中\u00a0', '😀', '<!DOCTYPE x>', '/'];
+      const names = ['A', 'b', '_x', 'A.b', 'a-b', 'xml', '__proto__', '__a', '1a', 'ToUserName'];
+      let seed = 7;
+      const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const value = () => Array.from({ length: rnd(4) }, () => values[rnd(values.length)]).join('');
+      for (let k = 0; k < 3000; k++) {
+        let xml = rnd(4) === 0 ? ' \n<xml>' : '<xml>';
+        for (let f = rnd(5); f > 0; f--) {
+          const name = names[rnd(names.length)]!;
+          const close = rnd(12) === 0 ? names[rnd(names.length)]! : name;
+          xml += `${rnd(3) === 0 ? '\n  ' : ''}<${name}>${rnd(2) ? `<![CDATA[${value()}]]>` : value()}</${close}>`;
+        }
+        xml += rnd(3) === 0 ? ' </xml>\n' : '</xml>';
+        expect(outcome(xml), xml).to.equal(outcome(viaFullParser(xml)));
+      }
+    });
+
+    it('keeps the limits: too many fields or too long a value are refused as by the full parser', () => {
+      const many = `<xml>${Array.from({ length: DEFAULT_BODY_LIMITS.maxFields + 1 }, (_, i) => `<F${i}>1</F${i}>`).join('')}</xml>`;
+      expect(outcome(many)).to.equal('error BODY_TOO_COMPLEX');
+      const long = `<xml><A><![CDATA[${'x'.repeat(DEFAULT_BODY_LIMITS.maxStringLength + 1)}]]></A></xml>`;
+      expect(outcome(long)).to.equal('error BODY_TOO_COMPLEX');
+    });
+  });
 });
