@@ -7,7 +7,7 @@ import { createRedis, connectRedis } from '../infra/redis';
 import { publishInvalidation } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
-import { announceTenantChange } from '../tenancy/tenant-resolver';
+import { announceTenantChange, announceTenantChanges } from '../tenancy/tenant-resolver';
 import type { CliContext, CliRoot, Output } from '../admin/cli/cli-context';
 import { tenantSections } from './features';
 
@@ -35,6 +35,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     repo,
     box,
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
+    announceMany: (appids) => announceTenantChanges(redis, (chunk) => publishInvalidation(redis, { kind: 'tenant', appid: '', appids: chunk }), appids),
     announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),
     audit,

@@ -7,6 +7,27 @@ import type { TenantSections } from './tenant-sections';
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
 
+/** One definition's result in a bulk apply: the decrypted tenant before, and the definition applied. */
+export interface AppliedTenant {
+  appid: string;
+  outcome: UpsertOutcome;
+  before: Tenant | null;
+  def: TenantDefinition;
+}
+
+export interface ApplyManyOptions {
+  /** Definitions read, compared and written per round trip (default 1000). */
+  batchSize?: number;
+  /**
+   * Called after each batch is written, with the tenants it created or updated (never the unchanged
+   * ones): the caller announces the change to the fleet and records the audit entries there, so a
+   * crash mid-way leaves written tenants announced and audited, and a re-run converges.
+   */
+  afterBatch?(changed: AppliedTenant[]): Promise<void>;
+}
+
+const APPLY_BATCH = 1000;
+
 /** MongoDB access for tenants. Everything it returns is decrypted; everything it stores is sealed. */
 export class TenantRepository {
   readonly model: Model<TenantDoc>;
@@ -65,6 +86,53 @@ export class TenantRepository {
     for (const key of this.sections.absentKeys(def)) unset[key] = 1;
     await this.model.updateOne({ appid: def.appid }, { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) }).exec();
     return existing ? 'updated' : 'created';
+  }
+
+  /**
+   * Applies many definitions (already validated by the caller: validation of every one happens
+   * before the first write) with one read and one bulkWrite per batch instead of three round trips
+   * per tenant. Idempotent like `upsert`: a definition equal to the stored tenant (compared on
+   * decrypted values) is not written. Each changed tenant's secrets are sealed once. MongoDB without
+   * transactions gives no all-or-nothing across batches: a crash mid-way leaves some batches written,
+   * and running the same apply again converges (written ones are then "unchanged").
+   */
+  async applyMany(defs: readonly TenantDefinition[], opts: ApplyManyOptions = {}): Promise<AppliedTenant[]> {
+    const size = Math.max(1, opts.batchSize ?? APPLY_BATCH);
+    const results: AppliedTenant[] = [];
+    for (let i = 0; i < defs.length; i += size) {
+      const batch = defs.slice(i, i + size);
+      const docs = await this.model
+        .find({ appid: { $in: batch.map((d) => d.appid) } })
+        .lean<TenantDoc[]>()
+        .exec();
+      const stored = new Map(docs.map((d) => [d.appid, d]));
+      const changed: AppliedTenant[] = [];
+      const ops: Parameters<Model<TenantDoc>['bulkWrite']>[0] = [];
+      for (const def of batch) {
+        const doc = stored.get(def.appid);
+        const before = doc ? this.open(doc) : null;
+        if (before && this.sections.same(before, def)) {
+          results.push({ appid: def.appid, outcome: 'unchanged', before, def });
+          continue;
+        }
+        const sealed = this.sections.seal(this.box, def);
+        if (before) {
+          const unset: Record<string, 1> = {};
+          for (const key of this.sections.absentKeys(def)) unset[key] = 1;
+          ops.push({ updateOne: { filter: { appid: def.appid }, update: { $set: sealed, ...(Object.keys(unset).length ? { $unset: unset } : {}) } } });
+        } else {
+          // An upsert, so a concurrent apply that created it a moment ago turns this into an update
+          // instead of a duplicate-key failure; no $unset here (see upsert).
+          ops.push({ updateOne: { filter: { appid: def.appid }, update: { $set: sealed }, upsert: true } });
+        }
+        const r: AppliedTenant = { appid: def.appid, outcome: before ? 'updated' : 'created', before, def };
+        changed.push(r);
+        results.push(r);
+      }
+      if (ops.length) await this.model.bulkWrite(ops, { ordered: false });
+      if (changed.length) await opts.afterBatch?.(changed);
+    }
+    return results;
   }
 
   async setStatus(appid: string, status: TenantStatus): Promise<boolean> {

@@ -43,7 +43,10 @@ export class TenantResolver {
     ttlSeconds: number,
   ) {
     this.l1 = new NodeCache({ stdTTL: ttlSeconds, useClones: false, checkperiod: Math.max(1, Math.min(60, ttlSeconds)) });
-    bus.on('tenant', (m) => this.evictLocal(m.appid));
+    bus.on('tenant', (m) => {
+      if (m.appids) for (const a of m.appids) this.evictLocal(a);
+      else this.evictLocal(m.appid);
+    });
   }
 
   async resolve(appid: string): Promise<Tenant | null> {
@@ -108,4 +111,20 @@ export class TenantResolver {
 export async function announceTenantChange(redis: Redis, publish: (appid: string) => Promise<void>, appid: string): Promise<void> {
   await redis.multi().incr(tenantGenKey(appid)).del(tenantCacheKey(appid)).exec();
   await publish(appid);
+}
+
+/** Appids per invalidation message of a bulk change (about 20 KB each). */
+export const ANNOUNCE_CHUNK = 1000;
+
+/**
+ * The bulk form of announceTenantChange (a bulk apply): generations bumped and L2 copies dropped
+ * with the commands of a chunk in flight together (one MULTI per tenant, so each keeps its keys in
+ * one slot), then one message per chunk of appids instead of one per tenant.
+ */
+export async function announceTenantChanges(redis: Redis, publish: (appids: string[]) => Promise<void>, appids: readonly string[]): Promise<void> {
+  for (let i = 0; i < appids.length; i += ANNOUNCE_CHUNK) {
+    const chunk = appids.slice(i, i + ANNOUNCE_CHUNK);
+    await Promise.all(chunk.map((appid) => redis.multi().incr(tenantGenKey(appid)).del(tenantCacheKey(appid)).exec()));
+    await publish(chunk);
+  }
 }

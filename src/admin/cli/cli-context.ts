@@ -18,6 +18,8 @@ export interface CliContext extends Output {
   box: SecretBox;
   /** Drops every gateway's cached copy of the tenant. */
   announce(appid: string): Promise<void>;
+  /** The same for many tenants (a bulk apply): batched commands, one message per chunk. */
+  announceMany(appids: readonly string[]): Promise<void>;
   /** Drops every gateway's cached copies of a revoked service key. */
   announceKeyRevocation(appid: string, keyId: string): Promise<void>;
   /** Drops every gateway's cached copy of a merchant. */

@@ -24,24 +24,25 @@ export function loadDefinitions(files: string[], io: Output, sections: TenantSec
 }
 
 export async function applyCommand(ctx: CliContext, defs: TenantDefinition[]): Promise<void> {
-  for (const def of defs) {
-    const before = await ctx.repo.find(def.appid);
-    const outcome = await ctx.repo.upsert(def);
-    if (outcome !== 'unchanged') {
-      await ctx.announce(def.appid);
-      const after = await ctx.repo.find(def.appid);
-      await ctx.audit.record({
-        actor: ctx.actor,
-        action: 'tenant.apply',
-        target: { kind: 'tenant', id: def.appid },
-        appid: def.appid,
-        before: before ? ctx.repo.sections.mask(before) : null,
-        after: after ? ctx.repo.sections.mask(after) : null,
-        details: { outcome },
-      });
-    }
-    ctx.out(`${def.appid} ${outcome} (${def.name}, ${def.status})`);
-  }
+  // Bulk: one read and one write per batch; each batch announced and audited once written.
+  const now = new Date();
+  const results = await ctx.repo.applyMany(defs, {
+    afterBatch: async (changed) => {
+      await ctx.announceMany(changed.map((c) => c.appid));
+      await ctx.audit.recordMany(
+        changed.map((c) => ({
+          actor: ctx.actor,
+          action: 'tenant.apply',
+          target: { kind: 'tenant', id: c.appid },
+          appid: c.appid,
+          before: c.before ? ctx.repo.sections.mask(c.before) : null,
+          after: ctx.repo.sections.mask({ ...c.def, createdAt: c.before?.createdAt ?? now, updatedAt: now }),
+          details: { outcome: c.outcome },
+        })),
+      );
+    },
+  });
+  for (const r of results) ctx.out(`${r.appid} ${r.outcome} (${r.def.name}, ${r.def.status})`);
 }
 
 export async function listCommand(ctx: CliContext, json: boolean): Promise<void> {
