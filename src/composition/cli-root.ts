@@ -21,7 +21,8 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
   const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'SECRETS_KEY']);
   const log = createLogger('silent');
   const mongo = await connectMongo(cfg.MONGODB_URI);
-  const redis = createRedis(cfg.REDIS_URL, log, 'cli');
+  // Not a request path: a bulk apply's batches may wait on a busy Redis longer than a request would.
+  const redis = createRedis(cfg.REDIS_URL, log, 'cli', { commandTimeoutMs: 10_000 });
   await connectRedis(redis, 5000);
   const box = new SecretBox(cfg.SECRETS_KEY);
   const repo = new TenantRepository(mongo, box, tenantSections);

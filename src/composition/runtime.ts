@@ -79,11 +79,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const bus = new InvalidationBus(redis, subscriber, log);
   const tenants = new TenantRepository(mongo, box, tenantSections);
   await tenants.ensureIndexes();
-  const resolver = new TenantResolver(tenants, redis, bus, log, config.TENANT_CACHE_TTL_S);
+  const resolver = new TenantResolver(tenants, redis, bus, log, { ttlSeconds: config.TENANT_CACHE_TTL_S, maxEntries: config.TENANT_CACHE_MAX });
   await bus.start();
 
   const metrics = new Metrics(true);
   metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
+  metrics.watchTenantCache(() => resolver.size);
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
@@ -98,6 +99,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
+    maxEntries: config.TENANT_CACHE_MAX,
     onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
@@ -162,7 +164,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));
 
-  const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
+  // O(tokens asked for lately), not O(tenants): see TokenManager.refreshActive.
+  const refreshTimer = setInterval(() => manager.refreshActive(), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
   const systemRoutes = [
     healthRoutes({

@@ -18,6 +18,7 @@ export const METRIC = {
   webhookOldestPending: 'wxgate_webhook_oldest_pending_seconds',
   webhookDeadLetters: 'wxgate_webhook_dead_letters_total',
   storeUp: 'wxgate_store_up',
+  tenantCacheSize: 'wxgate_tenant_cache_size',
   /** prom-client's default process metrics (collected when Metrics is built with defaults). */
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
   eventLoopLag: 'nodejs_eventloop_lag_seconds',
@@ -89,6 +90,17 @@ export class Metrics {
     },
   });
 
+  /** Read at each scrape (see watchTenantCache). */
+  private tenantCacheCount: () => number = () => 0;
+  readonly tenantCacheSize = new Gauge({
+    name: METRIC.tenantCacheSize,
+    help: 'Decrypted tenants this instance holds in memory (at most TENANT_CACHE_MAX)',
+    registers: [this.registry],
+    collect: () => {
+      this.tenantCacheSize.set(this.tenantCacheCount());
+    },
+  });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }
@@ -96,6 +108,11 @@ export class Metrics {
   /** Tells `wxgate_store_up` how to see each store's state (cheap, synchronous checks: read at every scrape). */
   watchStores(checks: Partial<Record<MetricStore, () => boolean>>): void {
     this.storeChecks = { ...this.storeChecks, ...checks };
+  }
+
+  /** Tells `wxgate_tenant_cache_size` how to read the tenant cache's size (at every scrape). */
+  watchTenantCache(size: () => number): void {
+    this.tenantCacheCount = size;
   }
 
   middleware(): GatewayMiddleware {
