@@ -69,7 +69,7 @@ describe('tenancy: bulk apply of many tenants', function () {
   });
 
   it('a running gateway serves the new values within 2 s, from a few batched messages', async () => {
-    gw = await startGateway();
+    gw = await startGateway({}, 60_000);
     const watched = [appids[0]!, appids[999]!, appids[N - 1]!];
     for (const a of watched) expect((await request(`${gw.url}/${a}`)).status).to.equal(200);
 

@@ -16,7 +16,7 @@ describe('tenancy: the tenant cache is an LRU bounded by TENANT_CACHE_MAX', func
   before(async () => {
     const [file] = writeTenantFiles(tenants);
     await cli(['apply', file!]);
-    gw = await startGateway({ TENANT_CACHE_MAX: '50', TENANT_CACHE_TTL_S: '3600' });
+    gw = await startGateway({ TENANT_CACHE_MAX: '50', TENANT_CACHE_TTL_S: '3600' }, 60_000);
   });
   after(() => stopAll([gw]));
 
