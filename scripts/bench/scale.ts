@@ -42,9 +42,14 @@ export async function benchScale(opts: { tenants?: number; idleSeconds?: number 
     const file = path.join(dir, 'tenants.json');
     const appids = generateTenantFile(file, count);
     const first = await timedApply(stores, file);
-    say(`(a) tenants -- apply of ${count} new tenants: ${(first.ms / 1000).toFixed(1)} s (limit 300 s)`);
+    say(
+      `(a) tenants -- apply of ${count} new tenants: ${(first.ms / 1000).toFixed(1)} s (limit 300 s); CPU: CLI ${first.cliCpuS.toFixed(1)} s, test MongoDB ${first.mongoCpuS.toFixed(1)} s`,
+    );
     const again = await timedApply(stores, file);
-    say(`    the same file again (all unchanged): ${(again.ms / 1000).toFixed(1)} s, ${again.unchanged} unchanged`);
+    say(
+      `    the same file again (all unchanged): ${(again.ms / 1000).toFixed(1)} s, ${again.unchanged} unchanged; CPU: CLI ${again.cliCpuS.toFixed(1)} s, test MongoDB ${again.mongoCpuS.toFixed(1)} s`,
+    );
+    say(`    load average while it ran: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 
     const rss = await servedRss(stores, appids, [10_000, count]);
     for (const r of rss.points) say(`(b) gateway RSS after serving ${r.served} distinct tenants: ${r.rssMb.toFixed(0)} MB (tenant cache ${r.cacheSize} entries, TENANT_CACHE_MAX default)`);
@@ -83,7 +88,18 @@ function generateTenantFile(file: string, count: number): string[] {
   return appids;
 }
 
-function runCli(stores: BenchStores, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function runCli(stores: BenchStores, args: string[]): Promise<{ code: number; stdout: string; stderr: string; cpuS: number }> {
   const proc = spawn(process.execPath, [path.join(__dirname, '../tenants.js'), ...args], {
     env: { ...process.env, MONGODB_URI: stores.mongoUri, REDIS_URL: stores.redisUrl, SECRETS_KEY: stores.secretsKey, ALLOW_PRIVATE_URLS: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,15 +108,25 @@ function runCli(stores: BenchStores, args: string[]): Promise<{ code: number; st
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  // The machine may be shared: the CLI's own CPU time says more than the wall clock. Sampled
+  // until it exits (the last sample misses at most the final 100 ms).
+  let cpuS = 0;
+  const sampler = setInterval(() => (cpuS = Math.max(cpuS, cpuSeconds(proc.pid))), 100);
+  return new Promise((resolve) =>
+    proc.once('exit', (code) => {
+      clearInterval(sampler);
+      resolve({ code: code ?? 1, stdout, stderr, cpuS });
+    }),
+  );
 }
 
-async function timedApply(stores: BenchStores, file: string): Promise<{ ms: number; unchanged: number }> {
+async function timedApply(stores: BenchStores, file: string): Promise<{ ms: number; unchanged: number; cliCpuS: number; mongoCpuS: number }> {
+  const mongo0 = cpuSeconds(stores.pids.mongo);
   const t0 = performance.now();
   const r = await runCli(stores, ['apply', file]);
   const ms = performance.now() - t0;
   if (r.code !== 0) throw new Error(`tenants apply exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
-  return { ms, unchanged: r.stdout.split('\n').filter((l) => l.includes(' unchanged ')).length };
+  return { ms, unchanged: r.stdout.split('\n').filter((l) => l.includes(' unchanged ')).length, cliCpuS: r.cpuS, mongoCpuS: cpuSeconds(stores.pids.mongo) - mongo0 };
 }
 
 function gatewayEnv(stores: BenchStores, extra: Record<string, string> = {}): Record<string, string> {

@@ -85,6 +85,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const metrics = new Metrics(true);
   metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
   metrics.watchTenantCache(() => resolver.size);
+  metrics.limitTenantLabels(config.TENANT_CACHE_MAX);
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
@@ -100,7 +101,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
     maxEntries: config.TENANT_CACHE_MAX,
-    onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid, outcome }),
+    onUpstreamFetch: (appid, outcome) => metrics.tokenFetches.inc({ appid: metrics.tenantLabel(appid), outcome }),
   });
   const tokens = new TenantTokens(manager, appSecretSources({ http, cooldowns, defaultApiBase: config.WECHAT_API_BASE, sleep }));
   const audit = new AuditLog(mongo, () => clock.now());
@@ -137,7 +138,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     cooldowns,
     defaultApiBase: config.WECHAT_API_BASE,
     sleep,
-    onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
+    onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid: metrics.tenantLabel(appid), api, outcome }),
   });
   const services: Services = {
     config,
