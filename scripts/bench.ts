@@ -4,8 +4,9 @@ import { benchLogin } from './bench/login';
 import { benchPay } from './bench/pay';
 import { benchDelivery } from './bench/delivery';
 import type { BenchOpts } from './bench/load';
+import { benchScale } from './bench/scale';
 
-const HELP = `Usage: npm run bench -- <tokens|portal|login|pay|delivery|all> [--seconds N] [--connections N] [--rounds N]
+const HELP = `Usage: npm run bench -- <tokens|portal|login|pay|all|delivery|scale> [--seconds N] [--connections N] [--rounds N] [--tenants N]
 
   tokens   L1 token read p50/p99; passthrough vs a bare Koa + axios proxy vs the sandbox directly
   portal   distinct encrypted XML pushes through the gateway (replay binding, dedup, queueing) vs co-wechat vs bare Koa
@@ -15,6 +16,9 @@ const HELP = `Usage: npm run bench -- <tokens|portal|login|pay|delivery|all> [--
   all      tokens, portal, login and pay, one after the other
   delivery webhook delivery with 10 000 webhook tenants: Redis commands/s of an idle gateway, and push-accepted
            to webhook-received latency p50/p99 at 500 pushes/s spread over the tenants (BENCH_DELIVERY_TENANTS, BENCH_DELIVERY_RATE)
+  scale    100 000 tenants: time of \`tenants -- apply\` (the real CLI), gateway RSS after serving 10 000 vs
+           100 000 distinct tenants (TENANT_CACHE_MAX bound), L1-hit resolution p99, idle Redis commands/s
+           of one gateway with 10 000 webhook tenants (--tenants N for another count; not part of "all")
 
   --seconds N      length of one measured run (default 5)
   --connections N  keep-alive connections autocannon keeps busy (default 50; --concurrency is the same)
@@ -41,9 +45,13 @@ async function main(): Promise<void> {
   const connections = args.includes('--connections') || !args.includes('--concurrency') ? num('--connections', 50) : num('--concurrency', 50);
   const opts: BenchOpts = { seconds: num('--seconds', 5), connections, concurrency: connections, rounds: Math.round(num('--rounds', 3)) };
   const benches: Record<string, (o: BenchOpts) => Promise<string>> = { tokens: benchTokens, portal: benchPortal, login: benchLogin, pay: benchPay, delivery: benchDelivery };
-  if (!which || which === '--help' || !(which in benches || which === 'all')) {
+  if (!which || which === '--help' || !(which in benches || which === 'all' || which === 'scale')) {
     process.stdout.write(HELP + '\n');
     process.exitCode = which && which !== '--help' ? 2 : 0;
+    return;
+  }
+  if (which === 'scale') {
+    process.stdout.write((await benchScale({ tenants: num('--tenants', 100_000), idleSeconds: num('--seconds', 15) })) + '\n\n');
     return;
   }
   // `all` is the side-by-side comparisons; the fleet-scale measurements take minutes and run by name.

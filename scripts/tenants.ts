@@ -10,7 +10,8 @@ runTenantsCli(
   },
   cliRoot,
 ).then(
-  (code) => process.exit(code),
+  // process.exit drops what a pipe has not taken yet (a bulk apply prints a line per tenant): exit once stdout has drained.
+  (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exit(1);

@@ -18,6 +18,8 @@ export interface InvalidationMessage {
   /** For a cooldown: until when (ms since epoch). */
   until?: number;
   errcode?: number;
+  /** For kind "tenant": many tenants at once (a bulk apply), `appid` then empty. One message per chunk instead of one per tenant. */
+  appids?: string[];
 }
 
 type Handler = (m: InvalidationMessage) => void;

@@ -7,7 +7,7 @@ import { createRedis, connectRedis, redisTargetOf } from '../infra/redis';
 import { publishInvalidation } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
-import { announceTenantChange } from '../tenancy/tenant-resolver';
+import { announceTenantChange, announceTenantChanges } from '../tenancy/tenant-resolver';
 import type { CliContext, CliRoot, Output } from '../admin/cli/cli-context';
 import { tenantSections } from './features';
 
@@ -21,7 +21,8 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
   const cfg = loadConfigSubset(env, ['MONGODB_URI', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'SECRETS_KEY', 'SECRETS_KEYS', 'DELIVERY_SHARDS']);
   const log = createLogger('silent');
   const mongo = await connectMongo(cfg.MONGODB_URI);
-  const redis = createRedis(redisTargetOf(cfg), log, 'cli');
+  // Not a request path: a bulk apply's batches may wait on a busy Redis longer than a request would.
+  const redis = createRedis(redisTargetOf(cfg), log, 'cli', { commandTimeoutMs: 10_000 });
   await connectRedis(redis, 5000);
   const box = new SecretBox(secretKeys(cfg));
   const repo = new TenantRepository(mongo, box, tenantSections);
@@ -36,6 +37,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
     box,
     deliveryShards: cfg.DELIVERY_SHARDS,
     announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
+    announceMany: (appids) => announceTenantChanges(redis, (chunk) => publishInvalidation(redis, { kind: 'tenant', appid: '', appids: chunk }), appids),
     announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
     announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),
     audit,

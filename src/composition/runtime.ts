@@ -86,13 +86,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const bus = new InvalidationBus(redis, subscriber, log);
   const tenants = new TenantRepository(mongo, box, tenantSections);
   await tenants.ensureIndexes();
-  const resolver = new TenantResolver(tenants, redis, bus, log, config.TENANT_CACHE_TTL_S);
+  const resolver = new TenantResolver(tenants, redis, bus, log, { ttlSeconds: config.TENANT_CACHE_TTL_S, maxEntries: config.TENANT_CACHE_MAX });
   await bus.start();
 
   const metrics = new Metrics(true);
   metrics.watchStores({ mongodb: () => !mongoOutage.down, redis: () => redis.status === 'ready' });
   // Per-tenant activity for the operator console (pushes, rate-limit hits, token fetches), in Redis.
   const activity = new Activity({ redis, clock, log });
+  metrics.watchTenantCache(() => resolver.size);
+  metrics.limitTenantLabels(config.TENANT_CACHE_MAX);
   const keys = new ServiceKeys(mongo, { bus, mongoDown: () => mongoOutage.down });
   await keys.ensureIndexes();
   // WECHAT_API_BASE is the operator's choice; tenants' apiBase (and webhooks) follow the policy.
@@ -107,8 +109,9 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     sleep,
     // A fetch is up to three attempts (two -1 retries) of WECHAT_TIMEOUT_MS each, plus backoff.
     lockTtlMs: 3 * config.WECHAT_TIMEOUT_MS + 5000,
+    maxEntries: config.TENANT_CACHE_MAX,
     onUpstreamFetch: (appid, outcome, err) => {
-      metrics.tokenFetches.inc({ appid, outcome });
+      metrics.tokenFetches.inc({ appid: metrics.tenantLabel(appid), outcome });
       if (outcome === 'ok') activity.tokenFetched(appid);
       else activity.tokenFetchFailed(appid, err);
     },
@@ -128,7 +131,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     defaultApiBase: config.WECHAT_API_BASE,
     sleep,
     onReauthorizationRequired: (componentAppid, appid) => {
-      metrics.reauthorizationRequired.inc({ component: componentAppid, appid });
+      metrics.reauthorizationRequired.inc({ component: componentAppid, appid: metrics.tenantLabel(appid) });
       void audit
         .record({ actor: `wechat:${componentAppid}`, action: 'authorizer.reauthorization_required', target: { kind: 'authorizer', id: appid }, appid, details: { errcode: 61023 } })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'audit entry not written'));
@@ -148,7 +151,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     cooldowns,
     defaultApiBase: config.WECHAT_API_BASE,
     sleep,
-    onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid, api, outcome }),
+    onCall: (appid, api, outcome) => metrics.wechatCalls.inc({ appid: metrics.tenantLabel(appid), api, outcome }),
   });
   const services: Services = {
     config,
@@ -174,7 +177,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       redis,
       defaults: rateDefaults(config),
       onLimited: (appid, limitClass) => {
-        metrics.rateLimited.inc({ appid, class: limitClass });
+        metrics.rateLimited.inc({ appid: metrics.tenantLabel(appid), class: limitClass });
         activity.count(appid, 'rateLimited');
       },
     }),
@@ -182,7 +185,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const features: Feature[] = [];
   for (const f of FEATURES) features.push(await f.create(services));
 
-  const refreshTimer = setInterval(() => tokens.refreshDue(resolver.cachedTenants()), TOKEN_REFRESH_SCAN_MS);
+  // O(tokens asked for lately), not O(tenants): see TokenManager.refreshActive.
+  const refreshTimer = setInterval(() => manager.refreshActive(), TOKEN_REFRESH_SCAN_MS);
   refreshTimer.unref();
   const adminCredentials: AdminCredentials = { adminToken: config.ADMIN_TOKEN, ...(config.ADMIN_TOKENS ? { operators: config.ADMIN_TOKENS } : {}) };
   const systemRoutes = [

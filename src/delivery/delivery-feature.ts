@@ -15,7 +15,7 @@ export interface DeliveryNeeds {
   resolver: TenantResolver;
   log: Logger;
   clock: Clock;
-  metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending' | 'webhookDeadLetters'>;
+  metrics: Pick<Metrics, 'webhookDeliveryErrors' | 'webhookOldestPending' | 'webhookDeadLetters' | 'tenantLabel'>;
   config: Pick<
     Config,
     | 'WEBHOOK_MAX_ATTEMPTS'
@@ -49,9 +49,9 @@ export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
       concurrency: n.config.WEBHOOK_CONCURRENCY,
       tenantConcurrency: n.config.WEBHOOK_TENANT_CONCURRENCY,
       deadRetentionMs: n.config.WEBHOOK_DEAD_RETENTION_DAYS * 86_400_000,
-      onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid, reason }),
-      onOldestPending: (appid, seconds) => n.metrics.webhookOldestPending.set({ appid }, seconds),
-      onDeadLetter: (appid) => n.metrics.webhookDeadLetters.inc({ appid }),
+      onError: (appid, reason) => n.metrics.webhookDeliveryErrors.inc({ appid: n.metrics.tenantLabel(appid), reason }),
+      onOldestPending: (appid, seconds) => n.metrics.webhookOldestPending.set({ appid: n.metrics.tenantLabel(appid) }, seconds),
+      onDeadLetter: (appid) => n.metrics.webhookDeadLetters.inc({ appid: n.metrics.tenantLabel(appid) }),
       allowPrivateAddresses: n.config.ALLOW_PRIVATE_URLS,
     });
     return {

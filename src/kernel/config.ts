@@ -135,6 +135,11 @@ export const configSpec = {
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent',
   },
   TENANT_CACHE_TTL_S: { schema: int(1, 86400), default: '60', doc: 'How long an instance keeps a tenant in memory; changes are also pushed over Redis pub/sub' },
+  TENANT_CACHE_MAX: {
+    schema: int(10, 10_000_000),
+    default: '10000',
+    doc: 'Most decrypted tenants an instance keeps in memory (least recently used dropped first); also bounds its per-tenant token and renewal state and the tenants with their own metrics `appid` label (the rest share `_other`), so memory follows this, not the tenant count',
+  },
   SESSION_TTL_S: { schema: int(60, 30 * 86400), default: '604800', doc: 'Lifetime of a user session token issued by `/auth/login`' },
   SESSION_MAX_PER_USER: { schema: int(1, 1000), default: '10', doc: "Most live sessions one user may hold; a new login ends the user's oldest beyond it" },
   PORTAL_MAX_BODY_BYTES: { schema: int(1024, 10 * 1024 * 1024), default: '262144', doc: 'Largest accepted push body (413 above)' },

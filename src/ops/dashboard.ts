@@ -143,6 +143,12 @@ export function buildDashboard(): Dashboard {
           unit: 'bytes',
           targets: [[`${m.residentMemory}`, '{{instance}}']],
         },
+        {
+          title: 'Tenant cache size',
+          description: 'Decrypted tenants each instance holds in memory: at most TENANT_CACHE_MAX (least recently used dropped first).',
+          unit: 'none',
+          targets: [[`${m.tenantCacheSize}`, '{{instance}}']],
+        },
       ],
     ],
     [

@@ -19,12 +19,16 @@ export const METRIC = {
   webhookDeadLetters: 'wxgate_webhook_dead_letters_total',
   rateLimited: 'wxgate_rate_limited_total',
   storeUp: 'wxgate_store_up',
+  tenantCacheSize: 'wxgate_tenant_cache_size',
   /** prom-client's default process metrics (collected when Metrics is built with defaults). */
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
   eventLoopLag: 'nodejs_eventloop_lag_seconds',
   processCpu: 'process_cpu_seconds_total',
   residentMemory: 'process_resident_memory_bytes',
 } as const;
+
+/** The `appid` label of tenants beyond the labelled ones (see Metrics.tenantLabel). */
+export const OTHER_TENANTS_LABEL = '_other';
 
 /** Stores whose availability `wxgate_store_up` reports. */
 export type MetricStore = 'mongodb' | 'redis';
@@ -96,6 +100,17 @@ export class Metrics {
     },
   });
 
+  /** Read at each scrape (see watchTenantCache). */
+  private tenantCacheCount: () => number = () => 0;
+  readonly tenantCacheSize = new Gauge({
+    name: METRIC.tenantCacheSize,
+    help: 'Decrypted tenants this instance holds in memory (at most TENANT_CACHE_MAX)',
+    registers: [this.registry],
+    collect: () => {
+      this.tenantCacheSize.set(this.tenantCacheCount());
+    },
+  });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }
@@ -103,6 +118,33 @@ export class Metrics {
   /** Tells `wxgate_store_up` how to see each store's state (cheap, synchronous checks: read at every scrape). */
   watchStores(checks: Partial<Record<MetricStore, () => boolean>>): void {
     this.storeChecks = { ...this.storeChecks, ...checks };
+  }
+
+  /** Appids that have their own `appid` label value; at most tenantLabelLimit (TENANT_CACHE_MAX). */
+  private readonly labelled = new Set<string>();
+  private tenantLabelLimit = 10_000;
+
+  /** Most tenants with their own series (TENANT_CACHE_MAX in the gateway). */
+  limitTenantLabels(max: number): void {
+    this.tenantLabelLimit = max;
+  }
+
+  /**
+   * The `appid` label value for a tenant: its appid for the first `tenantLabelLimit` tenants this
+   * instance labels, `_other` beyond. Each series stays in the registry for the process's life, so
+   * without a bound a gateway serving 100 000 tenants would hold 100 000 series per metric (and a
+   * Prometheus scraping them would fare worse).
+   */
+  tenantLabel(appid: string): string {
+    if (appid === '' || this.labelled.has(appid)) return appid;
+    if (this.labelled.size >= this.tenantLabelLimit) return OTHER_TENANTS_LABEL;
+    this.labelled.add(appid);
+    return appid;
+  }
+
+  /** Tells `wxgate_tenant_cache_size` how to read the tenant cache's size (at every scrape). */
+  watchTenantCache(size: () => number): void {
+    this.tenantCacheCount = size;
   }
 
   middleware(): GatewayMiddleware {
@@ -114,7 +156,7 @@ export class Metrics {
         // The matched route pattern, not the raw path, keeps label cardinality bounded.
         const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
         end({ route });
-        this.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status), appid: ctx.state.tenant?.appid ?? '' });
+        this.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status), appid: this.tenantLabel(ctx.state.tenant?.appid ?? '') });
       }
     };
   }

@@ -35,7 +35,7 @@ export interface PayNeeds {
   sessions: SessionStore;
   clients: WeChatClients;
   tokenManager: TokenManager;
-  metrics: Pick<Metrics, 'payNotifications'>;
+  metrics: Pick<Metrics, 'payNotifications' | 'tenantLabel'>;
 }
 
 /** WeChat Pay v3: JSAPI orders, refunds, verified notifications forwarded to the tenant webhook, shipping information. */
@@ -61,7 +61,7 @@ export const payFeature: FeatureModule<PayNeeds> = {
           sessions: n.sessions,
           clients: n.clients,
           clock: n.clock,
-          onNotification: (appid, kind, outcome) => n.metrics.payNotifications.inc({ appid, kind, outcome }),
+          onNotification: (appid, kind, outcome) => n.metrics.payNotifications.inc({ appid: n.metrics.tenantLabel(appid), kind, outcome }),
           ...(n.config.PUBLIC_BASE_URL ? { publicBaseUrl: n.config.PUBLIC_BASE_URL } : {}),
         }),
       ],

@@ -1,4 +1,4 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 import type { Logger } from '../kernel/log';
@@ -25,55 +25,82 @@ return 0`;
 
 type L1Entry = { tenant: Tenant } | { missing: true };
 
+export interface TenantCacheOptions {
+  /** TENANT_CACHE_TTL_S: how long a tenant is kept at most (invalidations drop it sooner). */
+  ttlSeconds: number;
+  /** TENANT_CACHE_MAX: most tenants kept; the least recently used is dropped first. */
+  maxEntries: number;
+}
+
 /**
- * appid -> tenant through node-cache (L1, decrypted), Redis (L2, sealed document: no plaintext
- * secret ever leaves the process) and MongoDB, with one in-flight load per appid. Redis failures
- * degrade to MongoDB reads; they never fail the request.
+ * appid -> tenant through an LRU of decrypted tenants (L1, bounded by count: a gateway that served
+ * 100 000 distinct tenants holds at most TENANT_CACHE_MAX of them), Redis (L2, sealed document: no
+ * plaintext secret ever leaves the process) and MongoDB, with one in-flight load per appid. Redis
+ * failures degrade to MongoDB reads; they never fail the request. Whatever else is kept per tenant
+ * object (its WeChat client, its token source) is in WeakMaps, so it goes with the evicted tenant.
  */
 export class TenantResolver {
-  private readonly l1: NodeCache;
+  private readonly l1: LRUCache<string, L1Entry>;
   private readonly flight = new SingleFlight<Tenant | null>();
-  private readonly localGen = new Map<string, number>();
+  /** Invalidations seen per appid while loads of it are in flight (only then: bounded by loads, not tenants). */
+  private readonly loading = new Map<string, { gen: number; loads: number }>();
 
   constructor(
     private readonly repo: TenantRepository,
     private readonly redis: Redis,
     bus: InvalidationBus,
     private readonly log: Logger,
-    ttlSeconds: number,
+    opts: TenantCacheOptions,
   ) {
-    this.l1 = new NodeCache({ stdTTL: ttlSeconds, useClones: false, checkperiod: Math.max(1, Math.min(60, ttlSeconds)) });
-    bus.on('tenant', (m) => this.evictLocal(m.appid));
+    // Expired entries are dropped when met (a get) or when the LRU needs the room: no timer.
+    this.l1 = new LRUCache<string, L1Entry>({ max: opts.maxEntries, ttl: opts.ttlSeconds * 1000, ttlAutopurge: false });
+    bus.on('tenant', (m) => {
+      if (m.appids) for (const a of m.appids) this.evictLocal(a);
+      else this.evictLocal(m.appid);
+    });
   }
 
   async resolve(appid: string): Promise<Tenant | null> {
-    const hit = this.l1.get<L1Entry>(appid);
+    const hit = this.l1.get(appid);
     if (hit) return 'tenant' in hit ? hit.tenant : null;
     return this.flight.run(appid, () => this.load(appid));
   }
 
   evictLocal(appid: string): void {
-    this.l1.del(appid);
+    this.l1.delete(appid);
     this.flight.forget(appid);
-    this.localGen.set(appid, (this.localGen.get(appid) ?? 0) + 1);
+    const l = this.loading.get(appid);
+    if (l) l.gen++;
   }
 
-  /** Tenants this instance currently holds, for periodic work such as token renewal. */
-  cachedTenants(): Tenant[] {
-    const out: Tenant[] = [];
-    for (const k of this.l1.keys()) {
-      const e = this.l1.get<L1Entry>(k);
-      if (e && 'tenant' in e) out.push(e.tenant);
-    }
-    return out;
+  /** How many tenants (and known-absent appids) this instance holds: at most TENANT_CACHE_MAX. */
+  get size(): number {
+    return this.l1.size;
   }
 
   close(): void {
-    this.l1.close();
+    this.l1.clear();
   }
 
   private async load(appid: string): Promise<Tenant | null> {
-    const startGen = this.localGen.get(appid) ?? 0;
+    let l = this.loading.get(appid);
+    if (!l) this.loading.set(appid, (l = { gen: 0, loads: 0 }));
+    l.loads++;
+    const startGen = l.gen;
+    try {
+      const tenant = await this.read(appid);
+      // An invalidation arrived while we were loading: answer this caller, but don't cache.
+      if (l.gen === startGen) {
+        if (tenant) this.l1.set(appid, { tenant });
+        else this.l1.set(appid, { missing: true }, { ttl: NEGATIVE_TTL_S * 1000 });
+      }
+      return tenant;
+    } finally {
+      if (--l.loads === 0) this.loading.delete(appid);
+    }
+  }
+
+  private async read(appid: string): Promise<Tenant | null> {
     let doc: TenantDoc | null = null;
     let redisGen: string | null = null;
     let fromL2 = false;
@@ -91,13 +118,7 @@ export class TenantResolver {
     if (doc && !fromL2 && redisGen !== null) {
       await this.redis.eval(SET_IF_GEN, 2, tenantCacheKey(appid), tenantGenKey(appid), redisGen, JSON.stringify(doc), String(L2_TTL_S)).catch(() => undefined);
     }
-    const tenant = doc ? this.repo.open(doc) : null;
-    // An invalidation arrived while we were loading: answer this caller, but don't cache.
-    if ((this.localGen.get(appid) ?? 0) === startGen) {
-      if (tenant) this.l1.set<L1Entry>(appid, { tenant });
-      else this.l1.set<L1Entry>(appid, { missing: true }, NEGATIVE_TTL_S);
-    }
-    return tenant;
+    return doc ? this.repo.open(doc) : null;
   }
 }
 
@@ -108,4 +129,24 @@ export class TenantResolver {
 export async function announceTenantChange(redis: Redis, publish: (appid: string) => Promise<void>, appid: string): Promise<void> {
   await redis.multi().incr(tenantGenKey(appid)).del(tenantCacheKey(appid)).exec();
   await publish(appid);
+}
+
+/** Appids per invalidation message of a bulk change (about 20 KB each). */
+export const ANNOUNCE_CHUNK = 1000;
+/** MULTIs sent before waiting for their replies: enough to fill the pipe, few enough that a busy machine answers them within the command timeout. */
+const ANNOUNCE_IN_FLIGHT = 200;
+
+/**
+ * The bulk form of announceTenantChange (a bulk apply): generations bumped and L2 copies dropped
+ * with the commands of a chunk in flight together (one MULTI per tenant, so each keeps its keys in
+ * one slot), then one message per chunk of appids instead of one per tenant.
+ */
+export async function announceTenantChanges(redis: Redis, publish: (appids: string[]) => Promise<void>, appids: readonly string[]): Promise<void> {
+  for (let i = 0; i < appids.length; i += ANNOUNCE_CHUNK) {
+    const chunk = appids.slice(i, i + ANNOUNCE_CHUNK);
+    for (let j = 0; j < chunk.length; j += ANNOUNCE_IN_FLIGHT) {
+      await Promise.all(chunk.slice(j, j + ANNOUNCE_IN_FLIGHT).map((appid) => redis.multi().incr(tenantGenKey(appid)).del(tenantCacheKey(appid)).exec()));
+    }
+    await publish(chunk);
+  }
 }

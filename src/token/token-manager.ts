@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { AppError } from '../kernel/errors';
 import { SingleFlight } from '../cache/single-flight';
 import type { AccessTokenSource } from './access-token-source';
@@ -10,7 +11,12 @@ export type TokenManagerOptions = Omit<FleetTokensOptions, 'lockTtlMs'> & {
   onUpstreamFetch?: (owner: string, outcome: 'ok' | 'error', err?: unknown) => void;
   /** Must exceed the longest fetch (3 attempts x WECHAT_TIMEOUT_MS + backoff); 20 s unless given. */
   lockTtlMs?: number;
+  /** Most tokens whose state this instance keeps (TENANT_CACHE_MAX); 10 000 unless given. */
+  maxEntries?: number;
 };
+
+/** A token asked for within this long counts as active: the periodic renewal keeps it fresh. */
+export const ACTIVE_WINDOW_MS = 15 * 60_000;
 
 const ERROR_MEMORY_MS = 30_000;
 /** After a refused token is reported to the central endpoint, further reports cause no fetch for this long (fleet-wide). */
@@ -35,10 +41,17 @@ export class TokenManager {
   private readonly fleet: FleetTokens;
   private readonly flight = new SingleFlight<TokenRecord>();
   private readonly background = new SingleFlight<void>();
+  /**
+   * The sources asked for lately (key -> the latest source object), least recently used dropped
+   * first: the periodic renewal walks these only, so its cost follows the active tokens, not the
+   * tenant count. Ages by the injected clock, so tests can move time.
+   */
+  private readonly active: LRUCache<string, AccessTokenSource>;
   private redisDown = false;
 
   constructor(private readonly o: TokenManagerOptions) {
-    this.local = new LocalTokens(o.clock);
+    this.local = new LocalTokens(o.clock, o.maxEntries);
+    this.active = new LRUCache<string, AccessTokenSource>({ max: o.maxEntries ?? 10_000, ttl: ACTIVE_WINDOW_MS, updateAgeOnGet: true, perf: { now: () => o.clock.now() } });
     this.fleet = new FleetTokens({ ...o, lockTtlMs: o.lockTtlMs ?? 20_000 });
     o.bus?.on('token', (m) => {
       if (m.ref) this.local.drop(m.ref);
@@ -46,6 +59,8 @@ export class TokenManager {
   }
 
   async get(source: AccessTokenSource): Promise<TokenRecord> {
+    // A get refreshes the entry's age; a new source object (the tenant changed) replaces the old.
+    if (this.active.get(source.key) !== source) this.active.set(source.key, source);
     const now = this.o.clock.now();
     const hit = this.local.get(source.key);
     if (hit && isUsable(hit, now)) {
@@ -106,6 +121,24 @@ export class TokenManager {
       const rec = this.local.get(s.key);
       if (rec && !isFresh(rec, now)) this.renewInBackground(s);
     }
+  }
+
+  /**
+   * The periodic renewal: the due tokens among those asked for within ACTIVE_WINDOW_MS. Costs
+   * O(active tokens): tokens nobody asked for lately are left to expire (their next caller reads
+   * the fleet's copy, or fetches once). Returns how many sources it looked at.
+   */
+  refreshActive(): number {
+    this.active.purgeStale();
+    const sources = [...this.active.values()];
+    this.refreshDue(sources);
+    return sources.length;
+  }
+
+  /** How many tokens count as active (asked for within ACTIVE_WINDOW_MS, at most maxEntries). */
+  get activeCount(): number {
+    this.active.purgeStale();
+    return this.active.size;
   }
 
   close(): void {

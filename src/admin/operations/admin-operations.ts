@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Redis } from '../../infra/redis';
 import { AppError } from '../../kernel/errors';
-import type { AuditEntry, AuditLog } from '../../audit/audit-log';
+import type { AuditLog } from '../../audit/audit-log';
 import type { SecretBox } from '../../tenancy/secret-box';
 import type { TenantRepository, UpsertOutcome } from '../../tenancy/tenant-repository';
 import { APPID_PATTERN, type TenantDefinition, type TenantStatus } from '../../tenancy/tenant';
@@ -27,6 +27,8 @@ export interface OperatorStores {
   deliveryShards?: number;
   /** Drops every gateway's cached copy of the tenant. */
   announce(appid: string): Promise<void>;
+  /** The same for many tenants (a bulk apply): batched commands, one message per chunk. */
+  announceMany(appids: readonly string[]): Promise<void>;
   /** Drops every gateway's cached copies of a revoked service key. */
   announceKeyRevocation(appid: string, keyId: string): Promise<void>;
   /** Drops every gateway's cached copy of a merchant. */
@@ -142,41 +144,26 @@ export class AdminOperations {
    * nothing is written when one is bad.
    */
   async applyTenants(actor: string, defs: readonly TenantDefinition[]): Promise<AppliedTenant[]> {
-    const before = await Promise.all(defs.map((d) => this.s.repo.find(d.appid).then((t) => (t ? this.s.repo.sections.mask(t) : null))));
-    const outcomes = await this.writeTenants(defs);
-    const changed = defs.filter((_, i) => outcomes[i] !== 'unchanged');
-    for (const d of changed) await this.s.announce(d.appid);
-    const entries: Omit<AuditEntry, 'at'>[] = [];
-    for (const [i, d] of defs.entries()) {
-      if (outcomes[i] === 'unchanged') continue;
-      const after = await this.s.repo.find(d.appid);
-      entries.push({
-        actor,
-        action: 'tenant.apply',
-        target: { kind: 'tenant', id: d.appid },
-        appid: d.appid,
-        before: before[i] ?? null,
-        after: after ? this.s.repo.sections.mask(after) : null,
-        details: { outcome: outcomes[i] },
-      });
-    }
-    await this.recordAll(entries);
-    return defs.map((d, i) => ({ appid: d.appid, name: d.name, status: d.status, action: outcomes[i]! }));
-  }
-
-  /**
-   * The one place tenant definitions are written (a bulk write can replace the loop without
-   * touching the callers); returns each definition's outcome, in order.
-   */
-  private async writeTenants(defs: readonly TenantDefinition[]): Promise<UpsertOutcome[]> {
-    const out: UpsertOutcome[] = [];
-    for (const d of defs) out.push(await this.s.repo.upsert(d));
-    return out;
-  }
-
-  /** The one place audit entries of a bulk change are written (in order). */
-  private async recordAll(entries: readonly Omit<AuditEntry, 'at'>[]): Promise<void> {
-    for (const e of entries) await this.s.audit.record(e);
+    const now = new Date();
+    // Bulk: one read and one write per batch, each batch announced and audited once written, so a
+    // crash mid-way leaves whole batches that a re-run of the same apply then finds unchanged.
+    const results = await this.s.repo.applyMany(defs, {
+      afterBatch: async (changed) => {
+        await this.s.announceMany(changed.map((c) => c.appid));
+        await this.s.audit.recordMany(
+          changed.map((c) => ({
+            actor,
+            action: 'tenant.apply',
+            target: { kind: 'tenant', id: c.appid },
+            appid: c.appid,
+            before: c.before ? this.s.repo.sections.mask(c.before) : null,
+            after: this.s.repo.sections.mask({ ...c.def, createdAt: c.before?.createdAt ?? now, updatedAt: now }),
+            details: { outcome: c.outcome },
+          })),
+        );
+      },
+    });
+    return results.map((r) => ({ appid: r.appid, name: r.def.name, status: r.def.status, action: r.outcome }));
   }
 
   async setTenantStatus(actor: string, appid: string, status: TenantStatus): Promise<MaskedTenant> {
