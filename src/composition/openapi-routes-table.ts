@@ -136,7 +136,7 @@ const ADMIN_ROUTES: readonly RouteDoc[] = [
     success: json('`{applied: [{appid, name, status, action: "created"|"updated"|"unchanged"}]}`'),
     errors: ['INVALID_DEFINITION'],
   }),
-  admin({ method: 'get', path: '/admin/tenants/:appid', summary: 'One tenant, secrets masked', success: json('`{tenant}`'), errors: ADMIN_TENANT }),
+  admin({ method: 'get', path: '/admin/tenants/:appid', summary: 'One tenant, secrets masked', success: json('`{tenant}`'), errors: [...ADMIN_TENANT, 'TENANT_UNREADABLE'] }),
   admin({
     method: 'post',
     path: '/admin/tenants/:appid/disable',

@@ -36,6 +36,10 @@ export const ERROR_CATALOGUE = {
   // admin API and tenants CLI (the same codes through both)
   INVALID_DEFINITION: { status: [400], meaning: 'admin: a tenant or merchant definition fails validation (every problem is in `details.problems`, by entry and field); nothing was written' },
   KEY_NOT_FOUND: { status: [404], meaning: 'admin: no such active service key of this tenant' },
+  TENANT_UNREADABLE: {
+    status: [409],
+    meaning: "admin: the tenant's sealed secrets do not open with SECRETS_KEYS (sealed under another key, or tampered): apply its file again or remove it",
+  },
   MERCHANT_NOT_FOUND: { status: [404], meaning: 'admin: no such merchant (mchid)' },
   MERCHANT_IN_USE: { status: [409], meaning: "admin: a tenant's `pay` names the merchant; remove it there first, or force" },
 

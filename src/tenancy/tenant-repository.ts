@@ -64,6 +64,22 @@ export class TenantRepository {
   }
 
   /**
+   * Every tenant, opened where its sealed values open; the others by appid, name and status only
+   * (sealed under a key no longer in SECRETS_KEYS, or tampered), so one bad document does not hide
+   * the rest from an operator who has to find and fix it.
+   */
+  async listForOperators(): Promise<({ readable: true; tenant: Tenant } | { readable: false; appid: string; name: string; status: string })[]> {
+    const docs = await boundedMongo(this.model.find({}).sort({ appid: 1 }).lean<TenantDoc[]>().exec());
+    return docs.map((d) => {
+      try {
+        return { readable: true as const, tenant: this.sections.open(this.box, d) };
+      } catch {
+        return { readable: false as const, appid: d.appid, name: d.name, status: d.status };
+      }
+    });
+  }
+
+  /**
    * Idempotent: applying the same definition twice writes nothing the second time (ciphertexts use
    * random IVs, so "unchanged" is decided on the decrypted values).
    */

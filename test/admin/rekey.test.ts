@@ -60,7 +60,11 @@ describe('admin: secrets-key rotation (tenants -- rekey)', function () {
     h = await startHarness(0);
   });
   after(async () => {
+    // The test database is shared by every test file, which all use key A: seal everything back
+    // under A, or later files could not open what this one rotated to B.
+    const back = await runTenantsCli(['rekey'], ring(A, B));
     await h?.close();
+    expect(back.code, back.stderr).to.equal(0);
   });
 
   describe('under load, with two gateways rolled A -> A,B -> B,A, then B alone', () => {

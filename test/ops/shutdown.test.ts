@@ -89,7 +89,15 @@ describe('ops: graceful shutdown', function () {
 
       // Learn which Redis connection is the gateway's main one, then watch what it sends.
       const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-      const clients = (await admin.client('LIST')) as string;
+      // The delivery worker opens its per-shard readers after start-up; MONITOR begun while
+      // connections are still being set up confuses ioredis' reply queue, so wait until they settle.
+      let clients = '';
+      for (let stable = 0, last = -1; stable < 3; await sleep(200)) {
+        clients = (await admin.client('LIST')) as string;
+        const n = clients.split('\n').length;
+        stable = n === last ? stable + 1 : 0;
+        last = n;
+      }
       const mainAddr = /addr=(\S+) .*name=wxgate-main/.exec(clients)?.[1];
       expect(mainAddr, clients).to.be.a('string');
       const monitor = await admin.monitor();

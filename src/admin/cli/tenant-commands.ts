@@ -35,12 +35,19 @@ export async function listCommand(ctx: CliContext, ops: AdminOperations, json: b
     return;
   }
   // The text listing reads the stored tenants: the sections' summaries need more than the masked view.
-  const tenants = await ctx.repo.list();
+  const tenants = await ctx.repo.listForOperators();
   if (tenants.length === 0) {
     ctx.out('no tenants');
     return;
   }
-  for (const t of tenants) ctx.out(`${t.appid}  ${t.status.padEnd(8)}  ${t.tokenMode.padEnd(7)}  ${ctx.repo.sections.summary(t)}  ${t.name}`);
+  for (const e of tenants) {
+    if (!e.readable) {
+      ctx.out(`${e.appid}  ${e.status.padEnd(8)}  UNREADABLE (its secrets do not open with SECRETS_KEYS)  ${e.name}`);
+      continue;
+    }
+    const t = e.tenant;
+    ctx.out(`${t.appid}  ${t.status.padEnd(8)}  ${t.tokenMode.padEnd(7)}  ${ctx.repo.sections.summary(t)}  ${t.name}`);
+  }
 }
 
 export async function showCommand(ctx: CliContext, ops: AdminOperations, appid: string): Promise<void> {

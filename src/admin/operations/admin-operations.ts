@@ -134,8 +134,15 @@ export class AdminOperations {
     return docs.map((d) => this.maskDoc(d));
   }
 
+  /** One tenant, masked; 409 TENANT_UNREADABLE when its secrets do not open (lists show it flagged instead). */
   async getTenant(appid: string): Promise<MaskedTenant> {
-    return this.maskDoc(await this.requireTenantDoc(appid));
+    const d = await this.requireTenantDoc(appid);
+    try {
+      return this.s.repo.sections.mask(this.s.repo.open(d));
+    } catch (err) {
+      // SecretBox's message names the field and the key id, never a value.
+      throw new AppError(409, 'TENANT_UNREADABLE', `${err instanceof Error ? err.message : 'cannot decrypt'}; apply the tenant file again or remove the tenant`);
+    }
   }
 
   /**
