@@ -5,7 +5,7 @@ import type { Logger } from '../kernel/log';
 import { errorHandler, type ErrorHandlerOptions } from '../http/error-handler';
 import { requestLog } from '../http/request-log';
 import { securityHeaders } from '../http/security-headers';
-import { legacyPortalPath, resolveTenant } from '../tenancy/tenant-middleware';
+import { legacyPortalPath, resolveTenant, tenantFastPath, type FastRoute } from '../tenancy/tenant-middleware';
 import type { TenantResolver } from '../tenancy/tenant-resolver';
 import type { Metrics } from '../ops/metrics';
 
@@ -34,10 +34,17 @@ export interface AppParts {
   systemRoutes: Router<GatewayState>[];
   /** Routes under /:appid, which see a resolved, active tenant. */
   tenantRoutes: Router<GatewayState>[];
+  /** Hot tenant routes (each also in tenantRoutes) answered without matching the routers. */
+  fastRoutes?: FastRoute[];
   /** Counts requests for the operator console (runs inside the error handler, so it sees refusals). */
   activity?: GatewayMiddleware;
   /** Where requests that failed on an unavailable store are reported (instead of one log line each). */
   onStoreUnavailable?: ErrorHandlerOptions['onStoreUnavailable'];
+}
+
+/** Whether every system route starts with a literal segment (so none can match a tenant's path before its routes). */
+function literalFirstSegments(systemRoutes: Router<GatewayState>[]): boolean {
+  return systemRoutes.every((r) => r.stack.every((layer) => typeof layer.path === 'string' && /^\/[^/:(*{]+/.test(layer.path) && !/^\/wx[0-9a-f]{16}(\/|$)/.test(layer.path)));
 }
 
 /** Builds the Koa app; does no I/O and does not listen. */
@@ -52,6 +59,7 @@ export function buildApp(parts: AppParts): Koa<GatewayState> {
   app.use(parts.metrics.middleware());
   if (parts.activity) app.use(parts.activity);
   app.use(legacyPortalPath());
+  if (parts.fastRoutes?.length) app.use(tenantFastPath(parts.resolver, parts.fastRoutes, literalFirstSegments(parts.systemRoutes)));
   const system = merged(parts.systemRoutes);
   app.use(system.routes()).use(system.allowedMethods());
   app.use(resolveTenant(parts.resolver, reservedPaths(parts.systemRoutes)));

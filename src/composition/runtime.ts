@@ -218,6 +218,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     metrics,
     systemRoutes,
     tenantRoutes,
+    fastRoutes: features.flatMap((f) => f.fastRoutes ?? []),
     activity: activity.middleware(),
     onStoreUnavailable: (store, err) => {
       if (store === 'mongodb') mongoOutage.failed(err instanceof Error ? err.name : 'error');

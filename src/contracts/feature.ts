@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { GatewayState } from '../http/context';
+import type { FastRoute } from '../tenancy/tenant-middleware';
 import type { TenantSection } from '../tenancy/tenant-section';
 
 /** A feature once created: its routes under /:appid, and what it must start and stop with the process. */
@@ -9,6 +10,11 @@ export interface Feature {
   systemRoutes?: Router<GatewayState>[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * Hot tenant routes (also in `routes`, which stay the description of record) that the app answers
+   * without matching every router: see tenantFastPath.
+   */
+  fastRoutes?: FastRoute[];
 }
 
 /**

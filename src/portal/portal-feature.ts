@@ -13,7 +13,7 @@ import type { TenantResolver } from '../tenancy/tenant-resolver';
 import { PushReplayGuard } from './push-replay-guard';
 import { PushAcceptor } from './push-acceptor';
 import { BodyReader } from './body-reader';
-import { platformPortalRoutes, portalRoutes, type PortalOptions } from './portal-routes';
+import { platformPortalRoutes, portalPush, portalRoutes, type PortalOptions } from './portal-routes';
 import type { PlatformKeyring } from '../contracts/platform-keys';
 import { portalSection } from './portal-section';
 
@@ -68,6 +68,8 @@ export const portalFeature: FeatureModule<PortalNeeds> = {
     return {
       routes: [portalRoutes(options)],
       systemRoutes: [platformPortalRoutes(options)],
+      // Every push is a POST to /:appid/portal: answered without matching the other routes.
+      fastRoutes: [{ method: 'POST', segment: 'portal', handle: portalPush(options) }],
       start: () => acceptor.start(),
       stop: () => acceptor.stop(),
     };

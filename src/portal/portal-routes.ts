@@ -56,9 +56,15 @@ interface PushSigner {
 export function portalRoutes(o: PortalOptions): Router<GatewayState> {
   const router = new Router<GatewayState>();
   router.get('/:appid/portal', async (ctx) => verifyUrl(ctx, o, ownSigner(tenantOf(ctx))));
-  router.post('/:appid/portal', async (ctx) => handlePush(ctx, o, ownSigner(tenantOf(ctx))));
+  router.post('/:appid/portal', portalPush(o));
   return router;
 }
+
+/** The handler of POST /:appid/portal (the router's, and the app's fast path's). */
+export const portalPush =
+  (o: PortalOptions) =>
+  async (ctx: GatewayContext): Promise<void> =>
+    handlePush(ctx, o, ownSigner(tenantOf(ctx)));
 
 /**
  * The message URL of a third-party platform for the mini programs that authorized it

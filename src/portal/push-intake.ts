@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 import { isRecord } from '../kernel/records';
@@ -28,6 +28,16 @@ if ARGV[5] == '1' then
   redis.call('XADD', KEYS[3], '*', unpack(ARGV, 6))
 end
 return {1, ''}`;
+
+/** Sent as EVALSHA: the script text (and Redis' parse of it) is paid once per node, not once per push. */
+const ACCEPT_SHA = createHash('sha1').update(ACCEPT).digest('hex');
+
+/**
+ * A Redis that has not seen the script (restarted, flushed, or a replica promoted by a Cluster
+ * failover: scripts are kept per node) answers NOSCRIPT; EVAL then runs it and caches it there.
+ * A plain command rather than ioredis' defineCommand, so no auto-pipeline can lack it (ioredis #1931).
+ */
+const isNoScript = (err: unknown): boolean => err instanceof Error && err.message.startsWith('NOSCRIPT');
 
 const REPLY_PREFIX = 'reply:';
 
@@ -79,17 +89,16 @@ export class PushIntake {
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
     // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
     const keys = [c.replay.key, redisKeys.pushDedup(slotTagOf(c.replay.key), c.dedupKey), ...(forward ? [shardStream(shardOf(forward.appid, this.shards))] : [])];
-    const [won, existing] = (await this.redis.eval(
-      ACCEPT,
-      keys.length,
-      ...keys,
-      c.replay.digest,
-      String(c.replay.ttlS),
-      REPLY_PREFIX + (c.plainReply ?? ''),
-      String(this.ttlS),
-      forward ? '1' : '0',
-      ...fields,
-    )) as [number, string | null];
+    const args: string[] = [...keys, c.replay.digest, String(c.replay.ttlS), REPLY_PREFIX + (c.plainReply ?? ''), String(this.ttlS), forward ? '1' : '0', ...fields];
+    let result: unknown;
+    try {
+      result = await this.redis.evalsha(ACCEPT_SHA, keys.length, ...args);
+    } catch (err) {
+      // NOSCRIPT means nothing ran, so running the script now cannot apply the push twice.
+      if (!isNoScript(err)) throw err;
+      result = await this.redis.eval(ACCEPT, keys.length, ...args);
+    }
+    const [won, existing] = result as [number, string | null];
     if (won === 2) return { kind: 'replayed' };
     if (won === 1) return { kind: 'accepted', ...(deliveryId ? { deliveryId } : {}) };
     const reply = existing?.startsWith(REPLY_PREFIX) ? existing.slice(REPLY_PREFIX.length) : '';

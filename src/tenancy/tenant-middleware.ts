@@ -1,5 +1,5 @@
 import { AppError } from '../kernel/errors';
-import type { GatewayMiddleware } from '../http/context';
+import type { GatewayContext, GatewayMiddleware } from '../http/context';
 import type { TenantResolver } from './tenant-resolver';
 import { APPID_PATTERN } from './tenant';
 
@@ -15,12 +15,52 @@ export function resolveTenant(resolver: TenantResolver, reserved: ReadonlySet<st
     // A gateway path that no system route answered (/admin, /healthz/portal, ...): never a tenant.
     if (reserved.has(first)) throw new AppError(404, 'NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
     if (!APPID_PATTERN.test(first)) throw new AppError(400, 'INVALID_APPID', 'appid must be "wx" followed by 16 lowercase hex digits');
-    const tenant = await resolver.resolve(first);
-    if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `no tenant ${first}`);
-    // The request's logger picks the appid up from here when it is first used.
-    ctx.state.tenant = tenant;
-    if (tenant.status !== 'active') throw new AppError(403, 'TENANT_DISABLED', `tenant ${first} is disabled`);
+    await enterTenant(ctx, resolver, first);
     await next();
+  };
+}
+
+/** A tenant route `/:appid/<segment>` for one method, answered directly once the tenant is resolved. */
+export interface FastRoute {
+  method: 'POST';
+  /** The path's one segment after the appid (`portal` for `/:appid/portal`). */
+  segment: string;
+  /** The handler the route's router runs for it (it finds the tenant on ctx.state). */
+  handle: (ctx: GatewayContext) => Promise<void>;
+}
+
+/** Puts the tenant of `appid` on ctx.state, or refuses the request: an unknown appid, a disabled tenant. */
+async function enterTenant(ctx: GatewayContext, resolver: TenantResolver, appid: string): Promise<void> {
+  const tenant = await resolver.resolve(appid);
+  if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `no tenant ${appid}`);
+  // The request's logger picks the appid up from here when it is first used.
+  ctx.state.tenant = tenant;
+  if (tenant.status !== 'active') throw new AppError(403, 'TENANT_DISABLED', `tenant ${appid} is disabled`);
+}
+
+/** `/wx0123456789abcdef/<segment>`: the appid and the segment. */
+const TENANT_ROUTE = /^\/(wx[0-9a-f]{16})\/([a-z]+)$/;
+
+/**
+ * The fast path of hot tenant routes (a push is one POST to /:appid/portal): after the same tenant
+ * resolution as resolveTenant, the route's handler runs directly, without the system routes, the
+ * tenant resolution middleware and the tenant routers being matched in turn. Everything around it
+ * (security headers, request id, access log, error mapping, metrics, activity counters) still runs.
+ * `shadowFree` says that no system route can match such a path (each has a literal first segment
+ * that is not an appid); when false, or for any other request, this passes the request on.
+ */
+export function tenantFastPath(resolver: TenantResolver, routes: readonly FastRoute[], shadowFree: boolean): GatewayMiddleware {
+  const handlers = new Map(routes.map((r) => [`${r.method} ${r.segment}`, r]));
+  return async (ctx, next) => {
+    const m = shadowFree && handlers.size ? TENANT_ROUTE.exec(ctx.path) : null;
+    const route = m ? handlers.get(`${ctx.method} ${m[2] as string}`) : undefined;
+    if (!m || !route) return next();
+    const appid = m[1] as string;
+    await enterTenant(ctx, resolver, appid);
+    // What the router would set once the tenant is in: the metrics' route label, the :appid parameter.
+    (ctx as unknown as { _matchedRoute: string })._matchedRoute = `/:appid/${route.segment}`;
+    ctx.params = { appid };
+    await route.handle(ctx);
   };
 }
 

@@ -76,6 +76,23 @@ describe('tenancy: tenant resolution and HTTP errors', function () {
     await expectLogged(r, 'GET', `/${disabled.appid}`, disabled.appid);
   });
 
+  it('a push (POST /<appid>/portal, answered on the fast path) to an unknown or disabled tenant is refused the same way, logged and counted', async () => {
+    const post = (path: string) => get(path, { method: 'POST', body: '<xml></xml>', headers: { 'content-type': 'text/xml' } });
+    const ghost = await post('/wx0000000000000000/portal');
+    expectErrorBody(ghost, 404, 'TENANT_NOT_FOUND');
+    expect(ghost.headers.get('content-security-policy')).to.include("default-src 'none'");
+    await expectLogged(ghost, 'POST', '/wx0000000000000000/portal', undefined);
+    const off = await post(`/${disabled.appid}/portal`);
+    expectErrorBody(off, 403, 'TENANT_DISABLED');
+    await expectLogged(off, 'POST', `/${disabled.appid}/portal`, disabled.appid);
+    // The legacy URL reaches the same handler, which refuses it (this tenant has no push keys).
+    const unsigned = await post(`/wx/portal/${active.appid}`);
+    expect(unsigned.status).to.be.within(400, 499);
+    // The metrics name the route pattern, as the router would.
+    const metrics = await get('/metrics');
+    expect(metrics.text).to.match(new RegExp(`wxgate_http_requests_total\\{method="POST",route="/:appid/portal",[^}]*appid="${active.appid}"`));
+  });
+
   it('an unknown route under a valid tenant is 404 NOT_FOUND', async () => {
     const r = await get(`/${active.appid}/no/such/route`);
     expectErrorBody(r, 404, 'NOT_FOUND');

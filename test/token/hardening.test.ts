@@ -121,6 +121,18 @@ describe('hardening of the WeChat edge, token store and push intake (real Redis)
     for (const id of await queued()) await redis.xdel(stream, id);
   });
 
+  it('intake: a Redis that lost its scripts (restart, flush, failover to a replica) still accepts, once', async () => {
+    const intake = new PushIntake(redis, 300);
+    const k = `test:noscript:${Date.now()}`;
+    const claim = (dedupKey: string): PushClaim => ({ replay: { key: `wxgate:test-replay:${dedupKey}`, digest: 'use', ttlS: 60 }, dedupKey, plainReply: null });
+    expect((await intake.accept(claim(k))).kind).to.equal('accepted');
+    // The accept script is sent by its SHA; with the script cache emptied Redis answers NOSCRIPT.
+    await redis.script('FLUSH');
+    expect((await intake.accept(claim(`${k}:2`))).kind).to.equal('accepted');
+    await redis.script('FLUSH');
+    expect(await intake.accept(claim(`${k}:2`))).to.deep.equal({ kind: 'duplicate', reply: null });
+  });
+
   it('replay guard: a signed query is accepted again only with the same method, mode and body', async () => {
     const guard = new PushReplayGuard(redis, 300);
     const triple = { appid: 'wx1', timestamp: String(Date.now()), nonce: 'n1', signature: 'sig' };
