@@ -42,7 +42,7 @@ describe('tenancy: bulk apply of many tenants', function () {
     expect(await countAudit(appids)).to.equal(N);
     const [one] = await rawTenants({ appid: appids[777] });
     expect(one?.name).to.equal('Bulk shop 777');
-    expect(String(one?.secret)).to.match(/^v1\./);
+    expect(String(one?.secret)).to.match(/^v2\./);
   });
 
   it('the same file again writes nothing: all unchanged, no audit entry, no timestamps moved', async () => {
