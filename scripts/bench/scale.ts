@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis as IORedis } from 'ioredis';
 import { benchStores, type BenchStores } from './stores';
 import { mainScript, startChild, type Child } from './child';
+import { gcProbeFile } from './gc-probe';
 import { connectMongo } from '../../src/infra/mongo';
 import { createRedis, connectRedis } from '../../src/infra/redis';
 import { createLogger } from '../../src/kernel/log';
@@ -52,8 +53,14 @@ export async function benchScale(opts: { tenants?: number; idleSeconds?: number 
     say(`    load average while it ran: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 
     const rss = await servedRss(stores, appids, [10_000, count]);
-    for (const r of rss.points) say(`(b) gateway RSS after serving ${r.served} distinct tenants: ${r.rssMb.toFixed(0)} MB (tenant cache ${r.cacheSize} entries, TENANT_CACHE_MAX default)`);
-    say(`    gateway RSS at start: ${rss.startMb.toFixed(0)} MB; ${rss.errors} requests not answered 200`);
+    for (const r of rss.points) {
+      say(
+        `(b) gateway after serving ${r.served} distinct tenants: RSS ${r.rssMb.toFixed(0)} MB as found, ${r.gcRssMb.toFixed(0)} MB after a forced GC (heapUsed ${r.gcHeapMb.toFixed(1)} MB) (tenant cache ${r.cacheSize} entries, TENANT_CACHE_MAX default)`,
+      );
+    }
+    say(
+      `    gateway at start: RSS ${rss.start.rssMb.toFixed(0)} MB, ${rss.start.gcRssMb.toFixed(0)} MB after a forced GC (heapUsed ${rss.start.gcHeapMb.toFixed(1)} MB); ${rss.errors} requests not answered 200`,
+    );
     const l1 = await l1ResolutionMicros(stores, appids.slice(0, 1000));
     say(`    L1-hit resolution: p50 ${l1.p50.toFixed(2)} µs, p99 ${l1.p99.toFixed(2)} µs over ${l1.n} resolves (limit p99 < 100 µs)`);
 
@@ -159,6 +166,23 @@ const rssMb = (pid: number): number => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 };
 
+type MemPoint = { rssMb: number; gcRssMb: number; gcHeapMb: number };
+
+/**
+ * RSS as found (what the issue names; it includes garbage V8 has not collected yet), then RSS and
+ * heapUsed after a full GC the gc-probe preload runs on SIGUSR2 (what the process holds).
+ */
+async function memPoint(pid: number): Promise<MemPoint> {
+  const rss = rssMb(pid);
+  const file = gcProbeFile(pid);
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 300 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  const usage = JSON.parse(readFileSync(file, 'utf8')) as { heapUsed: number };
+  rmSync(file, { force: true });
+  return { rssMb: rss, gcRssMb: rssMb(pid), gcHeapMb: usage.heapUsed / 1024 / 1024 };
+}
+
 async function metricValue(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
@@ -166,16 +190,13 @@ async function metricValue(url: string, name: string): Promise<number> {
 }
 
 /** GET /:appid for each tenant in turn (32 in flight), RSS read after each point of `marks`. */
-async function servedRss(
-  stores: BenchStores,
-  appids: string[],
-  marks: number[],
-): Promise<{ startMb: number; points: { served: number; rssMb: number; cacheSize: number }[]; errors: number }> {
-  const gw = await startGateway(stores);
+async function servedRss(stores: BenchStores, appids: string[], marks: number[]): Promise<{ start: MemPoint; points: (MemPoint & { served: number; cacheSize: number })[]; errors: number }> {
+  const probe = `--expose-gc --require ${path.join(__dirname, 'gc-probe.js')}`;
+  const gw = await startGateway(stores, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${probe}`.trim() });
   try {
     const pid = gw.proc.pid!;
-    const startMb = rssMb(pid);
-    const points: { served: number; rssMb: number; cacheSize: number }[] = [];
+    const start = await memPoint(pid);
+    const points: (MemPoint & { served: number; cacheSize: number })[] = [];
     let next = 0;
     let errors = 0;
     for (const mark of marks) {
@@ -191,9 +212,9 @@ async function servedRss(
       await Promise.all(Array.from({ length: 32 }, worker));
       // Garbage the collector has not come to yet is not what the bound is about: settle first.
       await new Promise((r) => setTimeout(r, 2000));
-      points.push({ served: end, rssMb: rssMb(pid), cacheSize: await metricValue(gw.url, 'wxgate_tenant_cache_size') });
+      points.push({ served: end, ...(await memPoint(pid)), cacheSize: await metricValue(gw.url, 'wxgate_tenant_cache_size') });
     }
-    return { startMb, points, errors };
+    return { start, points, errors };
   } finally {
     await gw.stop();
   }

@@ -38,8 +38,12 @@ export class ServiceKeys {
   /** Live keys seen recently: served only while MongoDB cannot be asked. */
   private readonly lastKnown = new NodeCache({ stdTTL: KEY_OUTAGE_TTL_S, useClones: false, checkperiod: 60 });
   private readonly flight = new SingleFlight<ServiceKeyDoc | null>();
-  /** Bumped per keyId on revocation, so a read that began before it does not cache what it saw. */
-  private readonly generation = new Map<string, number>();
+  /**
+   * Revocations seen per keyId while reads of it are in flight, so a read that began before one does
+   * not cache what it saw. Kept only while such reads run: a generation per keyId ever revoked would
+   * grow with every revocation the fleet announces, for the process's life.
+   */
+  private readonly loading = new Map<string, { gen: number; loads: number }>();
 
   constructor(
     conn: Connection,
@@ -82,7 +86,13 @@ export class ServiceKeys {
     this.cache.del(keyId);
     this.lastKnown.del(keyId);
     this.flight.forget(keyId);
-    this.generation.set(keyId, (this.generation.get(keyId) ?? 0) + 1);
+    const l = this.loading.get(keyId);
+    if (l) l.gen++;
+  }
+
+  /** KeyIds with a read in flight (what `loading` holds; 0 when idle). */
+  get loadsInFlight(): number {
+    return this.loading.size;
   }
 
   /**
@@ -107,7 +117,18 @@ export class ServiceKeys {
   }
 
   private async load(keyId: string): Promise<ServiceKeyDoc | null> {
-    const gen = this.generation.get(keyId) ?? 0;
+    let l = this.loading.get(keyId);
+    if (!l) this.loading.set(keyId, (l = { gen: 0, loads: 0 }));
+    l.loads++;
+    try {
+      return await this.read(keyId, l);
+    } finally {
+      if (--l.loads === 0) this.loading.delete(keyId);
+    }
+  }
+
+  private async read(keyId: string, l: { gen: number }): Promise<ServiceKeyDoc | null> {
+    const gen = l.gen;
     if (this.o.mongoDown?.()) {
       const known = this.lastKnown.get<ServiceKeyDoc>(keyId);
       if (known) return known;
@@ -123,7 +144,7 @@ export class ServiceKeys {
       this.cache.set(keyId, known);
       return known;
     }
-    if ((this.generation.get(keyId) ?? 0) === gen) {
+    if (l.gen === gen) {
       this.cache.set(keyId, doc ?? null);
       if (doc && !doc.revokedAt) this.lastKnown.set(keyId, doc);
       else this.lastKnown.del(keyId);
