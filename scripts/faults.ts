@@ -29,6 +29,7 @@ import { TenantRepository } from '../src/tenancy/tenant-repository';
 import { ServiceKeys } from '../src/auth/service-keys';
 import { parseTenantDefinition, tenantSections } from '../src/composition/features';
 import { startChild, mainScript, type Child } from './bench/child';
+import { httpCall, type Answer } from './support/http-call';
 
 const HELP = `Usage: npm run faults [-- --fault-seconds N] [-- --only <name>]
 
@@ -99,21 +100,7 @@ class Receiver {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One HTTP request with a deadline; never throws. */
-async function call(url: string, init: RequestInit, timeoutMs = 5000): Promise<{ status: number; code?: string; text: string } | { error: string }> {
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let code: string | undefined;
-    try {
-      code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-    } catch {
-      code = undefined;
-    }
-    return { status: res.status, code, text };
-  } catch (err) {
-    return { error: (err as Error).name === 'TimeoutError' ? 'timeout' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) };
-  }
-}
+const call = (url: string, init: RequestInit, timeoutMs = 5000): Promise<Answer> => httpCall(url, init, timeoutMs);
 
 class Traffic {
   sent = 0;

@@ -28,6 +28,7 @@ import { ServiceKeys } from '../src/auth/service-keys';
 import { parseTenantDefinition, tenantSections } from '../src/composition/features';
 import { METRIC } from '../src/ops/metrics';
 import { startChild, mainScript, benchScript, type Child } from './bench/child';
+import { httpCall, type Answer } from './support/http-call';
 
 export const SOAK_HELP = `Usage: npm run soak [-- --minutes N] [-- --tenants N] [-- --rate N]
 
@@ -90,24 +91,8 @@ class Receiver {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Answer = { status: number; code?: string; text: string } | { error: string };
-
 /** One HTTP request with a deadline; never throws. */
-async function call(url: string, init: RequestInit, timeoutMs = 10_000): Promise<Answer> {
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let code: string | undefined;
-    try {
-      code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-    } catch {
-      code = undefined;
-    }
-    return { status: res.status, code, text };
-  } catch (err) {
-    return { error: (err as Error).name === 'TimeoutError' ? 'timeout' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) };
-  }
-}
+const call = (url: string, init: RequestInit, timeoutMs = 10_000): Promise<Answer> => httpCall(url, init, timeoutMs);
 
 class Traffic {
   sent = 0;

@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { installExitHook, live, redisServerCommand as command } from './redis-server';
 
 /**
  * A throwaway Redis Cluster we own: 3 masters and 3 replicas (by default), each a
@@ -15,25 +16,6 @@ const START_TIMEOUT_MS = 60_000;
 const POLL_MS = 200;
 /** The cluster bus listens on port + 10000 (Redis' fixed offset), so both must be free. */
 const BUS_OFFSET = 10_000;
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // mocha --exit calls process.exit(); 'exit' handlers may only do sync work, and kill() is sync.
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
-/** setpriv --pdeathsig: the kernel kills redis-server if Node dies without running any handler. */
-function command(args: string[]): [string, string[]] {
-  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  if (process.platform === 'linux' && existsSync('/usr/bin/setpriv')) return ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args]];
-  return [bin, args];
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

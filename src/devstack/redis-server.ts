@@ -15,10 +15,10 @@ const OUTPUT_KEEP = 8_192;
 const PING_INTERVAL_MS = 50;
 
 /** Everything we spawned and have not yet seen exit, for the last-chance kill on process exit. */
-const live = new Set<ChildProcess>();
+export const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function installExitHook(): void {
+export function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // mocha --exit calls process.exit(); 'exit' handlers may only do sync work, and kill() is sync.
@@ -31,7 +31,7 @@ function installExitHook(): void {
  * setpriv --pdeathsig makes the kernel kill redis-server if Node dies without
  * running any handler (SIGKILL, crash). It execs, so the pid stays redis's own.
  */
-function command(args: string[]): [string, string[]] {
+export function redisServerCommand(args: string[]): [string, string[]] {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   if (process.platform === 'linux' && existsSync('/usr/bin/setpriv')) {
     return ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args]];
@@ -107,7 +107,7 @@ export class TestRedis {
     // would be testing someone else's Redis.
     if (await ping(port)) throw new Error(`port ${port} already has a Redis; refusing to share it`);
 
-    const [bin, args] = command([
+    const [bin, args] = redisServerCommand([
       '--port',
       String(port),
       '--bind',
