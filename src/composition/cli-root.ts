@@ -7,7 +7,7 @@ import { createRedis, connectRedis, redisTargetOf } from '../infra/redis';
 import { publishInvalidation } from '../cache/invalidation-bus';
 import { SecretBox } from '../tenancy/secret-box';
 import { TenantRepository } from '../tenancy/tenant-repository';
-import { announceTenantChange, announceTenantChanges } from '../tenancy/tenant-resolver';
+import { operatorStores } from '../admin/operations/operator-stores';
 import type { CliContext, CliRoot, Output } from '../admin/cli/cli-context';
 import { tenantSections } from './features';
 
@@ -31,16 +31,7 @@ async function openCliContext(env: NodeJS.ProcessEnv, io: Output): Promise<CliCo
   await audit.ensureIndexes();
   return {
     ...io,
-    mongo,
-    redis,
-    repo,
-    box,
-    deliveryShards: cfg.DELIVERY_SHARDS,
-    announce: (appid) => announceTenantChange(redis, (a) => publishInvalidation(redis, { kind: 'tenant', appid: a }), appid),
-    announceMany: (appids) => announceTenantChanges(redis, (chunk) => publishInvalidation(redis, { kind: 'tenant', appid: '', appids: chunk }), appids),
-    announceKeyRevocation: (appid, keyId) => publishInvalidation(redis, { kind: 'service-key', appid, ref: keyId }),
-    announceMerchant: (mchid) => publishInvalidation(redis, { kind: 'merchant', appid: mchid }),
-    audit,
+    ...operatorStores({ mongo, redis, repo, box, audit, deliveryShards: cfg.DELIVERY_SHARDS }),
     actor: `cli@${os.hostname()}`,
     announcePlatform: (componentAppid) => publishInvalidation(redis, { kind: 'platform', appid: componentAppid }),
     async close() {
