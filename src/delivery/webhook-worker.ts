@@ -9,6 +9,7 @@ import { outboundAgents } from '../transport/address-policy';
 import { webhookSection } from './webhook-section';
 import { DEFAULT_SHARDS, GROUP, deadIndex, deadKey, fromFields, idMs, parkedIndex, parkedKey, shardRetries, shardStream, toFields, type QueuedDelivery } from './webhook-keys';
 import { DEAD_LETTER, HOUSEKEEP, PARK, RECLAIM, TRIM_DEAD, UNPARK } from './webhook-scripts';
+import { luaScript, runScript } from '../infra/lua-script';
 import { drainLegacyQueues } from './legacy-drain';
 import { signDelivery } from './webhook-signing';
 
@@ -79,6 +80,9 @@ interface Job {
 }
 
 /** How long one blocking read waits on a shard stream: the idle cost of a shard is one read per this. */
+/** Sent as EVALSHA: the text crosses the socket once per Redis node, not once per call. */
+const SCRIPTS = { park: luaScript(PARK), unpark: luaScript(UNPARK), housekeep: luaScript(HOUSEKEEP), reclaim: luaScript(RECLAIM), trimDead: luaScript(TRIM_DEAD) };
+
 const BLOCK_MS = 5000;
 /** Most entries one read takes. */
 const READ_COUNT = 32;
@@ -233,7 +237,7 @@ export class WebhookWorker {
         const res = (await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', Math.min(free, READ_COUNT), 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as ReadResult;
         this.failingShards.delete(shard);
         this.markUp();
-        for (const [, entries] of res ?? []) for (const [id, fields] of entries) await this.take({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 });
+        for (const [, entries] of res ?? []) await this.takeAll(entries.map(([id, fields]) => ({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 })));
       } catch (err) {
         if (!this.running) break;
         await this.shardFault(shard, err);
@@ -273,10 +277,19 @@ export class WebhookWorker {
     }
   }
 
-  /** Starts (or queues) an entry, or parks it if its tenant is at its cap here. */
-  private async take(job: Job): Promise<void> {
-    if (job.appid !== '' && (this.heldBy.get(job.appid) ?? 0) >= this.tenantConcurrency && (await this.park(job))) return;
-    this.accept(job);
+  /**
+   * Starts (or queues) each entry, or parks it if its tenant is at its cap here. The parks of one
+   * read are sent together (one Redis round trip for the batch, in the entries' order), since
+   * parking one entry does not change whether the next must be parked.
+   */
+  private async takeAll(jobs: Job[]): Promise<void> {
+    const parks: Promise<void>[] = [];
+    for (const job of jobs) {
+      if (job.appid !== '' && (this.heldBy.get(job.appid) ?? 0) >= this.tenantConcurrency) {
+        parks.push(this.park(job).then((parked) => (parked ? undefined : this.accept(job))));
+      } else this.accept(job);
+    }
+    await Promise.all(parks);
   }
 
   /** Moves an entry of a tenant at its cap off the stream onto the tenant's parked list; false if it could not (it is then delivered here anyway). */
@@ -294,7 +307,7 @@ export class WebhookWorker {
       since: sinceOf(job.id, job.fields),
     });
     try {
-      await this.o.redis.eval(PARK, 3, shardStream(job.shard), parkedKey(job.shard, job.appid), parkedIndex(job.shard), GROUP, job.id, member, job.appid, String(Date.now()));
+      await runScript(this.o.redis, SCRIPTS.park, [shardStream(job.shard), parkedKey(job.shard, job.appid), parkedIndex(job.shard)], [GROUP, job.id, member, job.appid, String(Date.now())]);
       this.parked.set(job.appid, job.shard);
       return true;
     } catch (err) {
@@ -312,10 +325,10 @@ export class WebhookWorker {
     if (room <= 0) return;
     this.unparking.add(appid);
     try {
-      const entries = ((await this.o.redis.eval(UNPARK, 3, parkedKey(shard, appid), parkedIndex(shard), shardStream(shard), GROUP, this.consumer, appid, String(room))) ??
+      const entries = ((await runScript(this.o.redis, SCRIPTS.unpark, [parkedKey(shard, appid), parkedIndex(shard), shardStream(shard)], [GROUP, this.consumer, appid, String(room)])) ??
         []) as StreamEntries;
       if (entries.length < room) this.parked.delete(appid);
-      for (const [id, fields] of entries) await this.take({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 });
+      await this.takeAll(entries.map(([id, fields]) => ({ shard, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: 1 })));
     } finally {
       this.unparking.delete(appid);
     }
@@ -358,7 +371,7 @@ export class WebhookWorker {
       (s) => now >= (this.nextDue[s] as number) || paceNow - (this.lastHousekeep[s] as number) >= (parkedShards.has(s) ? HOUSEKEEP_PARKED_MS : HOUSEKEEP_IDLE_MS),
     );
     await this.perShard(due, async (s) => {
-      const [moved, next, parkedTenants] = (await this.o.redis.eval(HOUSEKEEP, 3, shardRetries(s), shardStream(s), parkedIndex(s), String(now))) as [number, string, string[]];
+      const [moved, next, parkedTenants] = (await runScript(this.o.redis, SCRIPTS.housekeep, [shardRetries(s), shardStream(s), parkedIndex(s)], [String(now)])) as [number, string, string[]];
       this.lastHousekeep[s] = paceNow;
       // A full batch moved: more may be due, look again on the next tick.
       this.nextDue[s] = moved >= 100 ? now : next === '' ? Infinity : Number(next);
@@ -379,12 +392,12 @@ export class WebhookWorker {
     const free = this.freeSlots();
     if (free <= 0) return;
     await this.perShard(this.allShards, async (s) => {
-      const claimed = (await this.o.redis.eval(RECLAIM, 1, shardStream(s), GROUP, this.consumer, String(this.reclaimIdleMs), String(Math.min(free, READ_COUNT)))) as [
+      const claimed = (await runScript(this.o.redis, SCRIPTS.reclaim, [shardStream(s)], [GROUP, this.consumer, String(this.reclaimIdleMs), String(Math.min(free, READ_COUNT))])) as [
         string,
         string[],
         number,
       ][];
-      for (const [id, fields, deliveries] of claimed) await this.take({ shard: s, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: Number(deliveries) });
+      await this.takeAll(claimed.map(([id, fields, deliveries]) => ({ shard: s, appid: fieldOf(fields, 'appid') ?? '', id, fields, deliveries: Number(deliveries) })));
     });
   }
 
@@ -432,7 +445,7 @@ export class WebhookWorker {
     let sum = 0;
     await this.perShard(this.allShards, async (s) => {
       const appids = await this.o.redis.zrange(deadIndex(s), 0, -1);
-      const trimmed = await Promise.all(appids.map((appid) => this.o.redis.eval(TRIM_DEAD, 2, deadKey(s, appid), deadIndex(s), minId, appid) as Promise<number>));
+      const trimmed = await Promise.all(appids.map((appid) => runScript(this.o.redis, SCRIPTS.trimDead, [deadKey(s, appid), deadIndex(s)], [minId, appid]) as Promise<number>));
       sum += trimmed.reduce((a, n) => a + Number(n), 0);
     });
     return sum;

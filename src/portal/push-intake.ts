@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
+import { luaScript, runScript } from '../infra/lua-script';
 import { redisKeys } from '../infra/redis-keys';
 import { isRecord } from '../kernel/records';
 import { DEFAULT_SHARDS, shardOf, shardStream, toFields } from '../delivery/webhook-keys';
@@ -30,14 +31,7 @@ end
 return {1, ''}`;
 
 /** Sent as EVALSHA: the script text (and Redis' parse of it) is paid once per node, not once per push. */
-const ACCEPT_SHA = createHash('sha1').update(ACCEPT).digest('hex');
-
-/**
- * A Redis that has not seen the script (restarted, flushed, or a replica promoted by a Cluster
- * failover: scripts are kept per node) answers NOSCRIPT; EVAL then runs it and caches it there.
- * A plain command rather than ioredis' defineCommand, so no auto-pipeline can lack it (ioredis #1931).
- */
-const isNoScript = (err: unknown): boolean => err instanceof Error && err.message.startsWith('NOSCRIPT');
+const ACCEPT_SCRIPT = luaScript(ACCEPT);
 
 const REPLY_PREFIX = 'reply:';
 
@@ -72,7 +66,20 @@ export function isPushClaim(v: unknown): v is PushClaim {
  * (see replayKey). A claim spooled by an older version has an untagged replay key: its dedup key gets
  * no tag either (only a single Redis, where it was spooled, takes such a pair).
  */
-const slotTagOf = (replayKey: string): string => /\{[^{}]+\}/.exec(replayKey)?.[0] ?? '';
+export function slotTagOf(replayKey: string): string {
+  // The first `{...}` with at least one character and no brace inside (what /\{[^{}]+\}/ finds),
+  // without a regex match object per push.
+  let open = replayKey.indexOf('{');
+  while (open >= 0) {
+    const close = replayKey.indexOf('}', open + 1);
+    if (close < 0) return '';
+    const inner = replayKey.indexOf('{', open + 1);
+    if (inner >= 0 && inner < close) open = inner;
+    else if (close > open + 1) return replayKey.slice(open, close + 1);
+    else open = replayKey.indexOf('{', close + 1);
+  }
+  return '';
+}
 
 export class PushIntake {
   constructor(
@@ -89,15 +96,9 @@ export class PushIntake {
     const fields = forward && deliveryId ? toFields({ deliveryId, appid: forward.appid, message: JSON.stringify(forward.message), attempts: 0, receivedAt: forward.receivedAt }) : [];
     // Without a webhook the script touches the replay and dedup keys only, so only those are declared.
     const keys = [c.replay.key, redisKeys.pushDedup(slotTagOf(c.replay.key), c.dedupKey), ...(forward ? [shardStream(shardOf(forward.appid, this.shards))] : [])];
-    const args: string[] = [...keys, c.replay.digest, String(c.replay.ttlS), REPLY_PREFIX + (c.plainReply ?? ''), String(this.ttlS), forward ? '1' : '0', ...fields];
-    let result: unknown;
-    try {
-      result = await this.redis.evalsha(ACCEPT_SHA, keys.length, ...args);
-    } catch (err) {
-      // NOSCRIPT means nothing ran, so running the script now cannot apply the push twice.
-      if (!isNoScript(err)) throw err;
-      result = await this.redis.eval(ACCEPT, keys.length, ...args);
-    }
+    const args: string[] = [c.replay.digest, String(c.replay.ttlS), REPLY_PREFIX + (c.plainReply ?? ''), String(this.ttlS), forward ? '1' : '0', ...fields];
+    // NOSCRIPT means nothing ran, so running the script then cannot apply the push twice.
+    const result = await runScript(this.redis, ACCEPT_SCRIPT, keys, args);
     const [won, existing] = result as [number, string | null];
     if (won === 2) return { kind: 'replayed' };
     if (won === 1) return { kind: 'accepted', ...(deliveryId ? { deliveryId } : {}) };
