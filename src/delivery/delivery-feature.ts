@@ -30,11 +30,13 @@ export interface DeliveryNeeds {
   >;
 }
 
-/** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks. */
+/** Webhook delivery: every instance runs a worker that forwards queued pushes to tenants' webhooks (unless WEBHOOK_CONCURRENCY is 0). */
 export const deliveryFeature: FeatureModule<DeliveryNeeds> = {
   name: 'delivery',
   sections: [webhookSection],
   create: (n) => {
+    // An ingress-only instance (WEBHOOK_CONCURRENCY=0): its pushes wait in Redis for the fleet's delivering instances.
+    if (n.config.WEBHOOK_CONCURRENCY === 0) return {};
     const worker = new WebhookWorker({
       redis: n.redis,
       blocking: n.redisBlocking,

@@ -157,9 +157,9 @@ export const configSpec = {
   WEBHOOK_RETRY_MAX_MS: { schema: int(10, 86400000), default: '300000', doc: 'Longest delay between two delivery attempts' },
   WEBHOOK_TIMEOUT_MS: { schema: int(100, 60000), default: '5000', doc: 'Timeout of one webhook delivery' },
   WEBHOOK_CONCURRENCY: {
-    schema: int(1, 1024),
+    schema: int(0, 1024),
     default: '64',
-    doc: 'Webhook deliveries one instance runs at once, all tenants together (they mostly wait on the network)',
+    doc: 'Webhook deliveries one instance runs at once, all tenants together (they mostly wait on the network); 0 makes an ingress-only instance that queues pushes but delivers none (at least one instance of the fleet must deliver)',
   },
   WEBHOOK_TENANT_CONCURRENCY: {
     schema: int(1, 16),
