@@ -59,15 +59,14 @@ export interface QueuedDelivery {
 }
 
 export function toFields(d: QueuedDelivery, extra: Record<string, string> = {}): string[] {
-  const f: Record<string, string> = {
-    deliveryId: d.deliveryId,
-    appid: d.appid,
-    message: d.message,
-    attempts: String(d.attempts),
-    receivedAt: String(d.receivedAt),
-    ...extra,
-  };
-  return Object.entries(f).flat();
+  const out = ['deliveryId', d.deliveryId, 'appid', d.appid, 'message', d.message, 'attempts', String(d.attempts), 'receivedAt', String(d.receivedAt)];
+  // An extra field of the same name replaces the value in place (an object spread would too).
+  for (const key in extra) {
+    const at = out.indexOf(key);
+    if (at >= 0 && at % 2 === 0) out[at + 1] = extra[key] as string;
+    else out.push(key, extra[key] as string);
+  }
+  return out;
 }
 
 export function fromFields(flat: string[]): (QueuedDelivery & { extra: Record<string, string> }) | null {

@@ -290,7 +290,21 @@ function parserFor(maxDepth: number): XMLParser {
   return p;
 }
 
-const FLAT_FIELD_OPEN = /<([A-Za-z_][A-Za-z0-9_.-]{0,127})>/y;
+/** Where the name of an opening tag `<Name>` at `i` ends (the '>'), or -1: a letter or '_', then up to 127 of letters, digits, '_', '.', '-'. */
+function flatTagNameEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) !== 0x3c) return -1;
+  const first = s.charCodeAt(i + 1);
+  if (!(isAsciiLetter(first) || first === 0x5f)) return -1;
+  const limit = Math.min(s.length, i + 2 + 127);
+  let j = i + 2;
+  for (; j < limit; j++) {
+    const c = s.charCodeAt(j);
+    if (!(isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d)) break;
+  }
+  return s.charCodeAt(j) === 0x3e ? j : -1;
+}
+
+const isAsciiLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 
 function skipXmlWhitespace(s: string, i: number): number {
   while (i < s.length && isWhitespace(s.charCodeAt(i))) i++;
@@ -316,11 +330,10 @@ function parseFlatXmlFast(xml: string, lim: BodyLimits): Record<string, unknown>
   for (;;) {
     i = skipXmlWhitespace(xml, i);
     if (xml.startsWith('</xml>', i)) return skipXmlWhitespace(xml, i + 6) === xml.length ? out : undefined;
-    FLAT_FIELD_OPEN.lastIndex = i;
-    const open = FLAT_FIELD_OPEN.exec(xml);
-    if (!open) return undefined;
-    const name = open[1] as string;
-    i = FLAT_FIELD_OPEN.lastIndex;
+    const nameEnd = flatTagNameEnd(xml, i);
+    if (nameEnd < 0) return undefined;
+    const name = xml.slice(i + 1, nameEnd);
+    i = nameEnd + 1;
     let value: string;
     if (xml.startsWith('<![CDATA[', i)) {
       const end = xml.indexOf(']]>', i + 9);

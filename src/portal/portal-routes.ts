@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError } from '../kernel/errors';
+import { queryValues } from '../http/query-values';
 import { type GatewayContext, type GatewayState } from '../http/context';
 import { tenantOf } from '../tenancy/tenant-context';
 import type { Clock } from '../kernel/clock';
@@ -101,14 +102,12 @@ async function platformSigner(ctx: GatewayContext, o: PortalOptions): Promise<Pu
   return { cipherAppid: componentAppid, token: keys.token, aesKey: keys.aesKey };
 }
 
+const PUSH_QUERY_KEYS = ['signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature', 'echostr'] as const;
+
 function pushQuery(ctx: GatewayContext): PushQuery {
-  const q: PushQuery = {};
-  for (const k of ['signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature', 'echostr'] as const) {
-    const v = ctx.query[k];
-    if (Array.isArray(v)) throw new AppError(400, 'INVALID_QUERY', `${k} given more than once`);
-    if (typeof v === 'string') q[k] = v;
-  }
-  return q;
+  const { values, repeated } = queryValues(ctx.querystring, PUSH_QUERY_KEYS);
+  if (repeated) throw new AppError(400, 'INVALID_QUERY', `${repeated} given more than once`);
+  return values;
 }
 
 const nowS = (clock: Clock) => Math.floor(clock.now() / 1000);
@@ -178,7 +177,7 @@ async function handlePush(ctx: GatewayContext, o: PortalOptions, signer: PushSig
  * on it also drops a copy delivered after an outage longer than the dedup window.
  */
 function deliveryIdOf(appid: string, key: string): string {
-  const h = createHash('sha256').update(`${appid}\n${key}`).digest('hex');
+  const h = hash('sha256', `${appid}\n${key}`, 'hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
