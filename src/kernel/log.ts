@@ -39,7 +39,53 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  * caller's or WeChat's object), so it skips redaction, which would cost more than the line itself.
  */
 export function createAccessLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(common(level), destination);
+  return pino(common(level), destination ?? bufferedStdout());
+}
+
+let stdoutBuffer: LineBuffer | undefined;
+
+/**
+ * Standard output for the access log, written a few lines at a time: one write per request cost
+ * about 3 % of a push's CPU. Lines are kept as they come and joined once per write (appending to
+ * one growing string would copy it again for every line); the writes stay synchronous, so they
+ * never interleave mid-line with the other logger's. What is buffered goes out within a second, and
+ * at exit; a killed process (SIGKILL) loses at most 4 KiB of access lines. One per process, however
+ * many gateways a process runs (tests do).
+ */
+function bufferedStdout(): pino.DestinationStream {
+  if (stdoutBuffer) return stdoutBuffer;
+  const buffer = new LineBuffer(pino.destination({ dest: 1, sync: true }), 4096);
+  setInterval(() => buffer.flush(), 1000).unref();
+  process.once('exit', () => buffer.flush());
+  return (stdoutBuffer = buffer);
+}
+
+export class LineBuffer implements pino.DestinationStream {
+  private lines: string[] = [];
+  private length = 0;
+
+  constructor(
+    private readonly out: pino.DestinationStream,
+    private readonly flushAt: number,
+  ) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.length += line.length;
+    if (this.length >= this.flushAt) this.flush();
+  }
+
+  flush(): void {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join('');
+    this.lines = [];
+    this.length = 0;
+    try {
+      this.out.write(text);
+    } catch {
+      // Standard output gone (EPIPE): the lines cannot be written anywhere.
+    }
+  }
 }
 
 function common(level: string): pino.LoggerOptions {
