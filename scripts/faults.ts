@@ -30,6 +30,7 @@ import { ServiceKeys } from '../src/auth/service-keys';
 import { parseTenantDefinition, tenantSections } from '../src/composition/features';
 import { startChild, mainScript, type Child } from './bench/child';
 import { httpCall, type Answer } from './support/http-call';
+import { GATEWAY_NODE_FLAGS } from '../src/devstack/node-flags';
 
 const HELP = `Usage: npm run faults [-- --fault-seconds N] [-- --only <name>]
 
@@ -193,7 +194,7 @@ class Traffic {
 }
 
 async function startGateway(fleet: Fleet, i: number): Promise<Child> {
-  return startChild(mainScript(), { ...fleet.env, SPOOL_DIR: path.join(fleet.env.SPOOL_ROOT!, `gw${i}`) }, /WXGATE_LISTENING (\d+)/, true);
+  return startChild(mainScript(), { ...fleet.env, SPOOL_DIR: path.join(fleet.env.SPOOL_ROOT!, `gw${i}`) }, /WXGATE_LISTENING (\d+)/, true, GATEWAY_NODE_FLAGS);
 }
 
 /** Copies what MongoDB holds, so a restarted in-memory server can be given the same data back. */

@@ -29,6 +29,7 @@ import { parseTenantDefinition, tenantSections } from '../src/composition/featur
 import { METRIC } from '../src/ops/metrics';
 import { startChild, mainScript, benchScript, type Child } from './bench/child';
 import { httpCall, type Answer } from './support/http-call';
+import { GATEWAY_NODE_FLAGS } from '../src/devstack/node-flags';
 
 export const SOAK_HELP = `Usage: npm run soak [-- --minutes N] [-- --tenants N] [-- --rate N]
 
@@ -423,6 +424,7 @@ async function main(): Promise<void> {
           /WXGATE_LISTENING (\d+)/,
           // stdout is read for error-level lines (LastWords), not kept.
           false,
+          GATEWAY_NODE_FLAGS,
         ),
       );
     }

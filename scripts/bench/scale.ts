@@ -16,6 +16,7 @@ import { SecretBox } from '../../src/tenancy/secret-box';
 import { TenantRepository } from '../../src/tenancy/tenant-repository';
 import { TenantResolver } from '../../src/tenancy/tenant-resolver';
 import { tenantSections } from '../../src/composition/features';
+import { GATEWAY_NODE_FLAGS } from '../../src/devstack/node-flags';
 
 /**
  * The 100 000-tenant figures of the scale issue:
@@ -158,7 +159,7 @@ function gatewayEnv(stores: BenchStores, extra: Record<string, string> = {}): Re
 function startGateway(stores: BenchStores, extra: Record<string, string> = {}): Promise<Child> {
   const env = gatewayEnv(stores, extra);
   if (env.METRICS_TOKEN === '') delete env.METRICS_TOKEN;
-  return startChild(mainScript(), env, /WXGATE_LISTENING (\d+)/, true);
+  return startChild(mainScript(), env, /WXGATE_LISTENING (\d+)/, true, GATEWAY_NODE_FLAGS);
 }
 
 const rssMb = (pid: number): number => {
