@@ -28,7 +28,9 @@ Every server runs in its own process; autocannon drives it at saturation. Rounds
 targets (A B C, A B C, ...); each keeps its best req/s and its lowest server CPU per request (user +
 system time from /proc/<pid>/stat over the run, divided by the requests answered). Ratios are
 against the comparison measured in the same run. CPU per request is the figure to compare on a
-loaded machine: it counts the server's own work, not the time it waited for a core.
+loaded machine: it counts the server's own work, not the time it waited for a core. On Linux with
+two or more CPUs (and taskset), the portal bench runs the servers on CPU 0 and autocannon, Redis
+and MongoDB on the others (BENCH_PIN=off: no pinning).
 
 Uses MONGODB_URI / REDIS_URL when set, otherwise starts a local test MongoDB and redis-server.
 Benchmarks are measurements, never part of npm test.`;

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { GATEWAY_NODE_FLAGS } from '../../src/devstack/node-flags';
 
 /** Runs a compiled bench server (dist/scripts/bench/<name>.js) in its own process. */
 export interface Child {
@@ -15,10 +16,18 @@ export interface Child {
  * `quietStdout`: the child's stdout goes to /dev/null, as logs would go to a collector in
  * production, so the benchmark process does not spend its CPU draining them.
  */
-export function startChild(script: string, env: Record<string, string | undefined>, readyPattern = /LISTENING (\d+)/, quietStdout = false): Promise<Child> {
+export function startChild(
+  script: string,
+  env: Record<string, string | undefined>,
+  readyPattern = /LISTENING (\d+)/,
+  quietStdout = false,
+  nodeFlags: readonly string[] = [],
+): Promise<Child> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every benchmarked server into <dir> on exit.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = spawn(process.execPath, [...prof, script], { env: { ...process.env, ...env }, stdio: ['ignore', quietStdout ? 'ignore' : 'pipe', 'pipe'] });
+  const argv = [process.execPath, ...nodeFlags, ...prof, script];
+  const [cmd, ...args] = pins ? ['taskset', '-c', pins.servers, ...argv] : argv;
+  const proc = spawn(cmd!, args, { env: { ...process.env, ...env }, stdio: ['ignore', quietStdout ? 'ignore' : 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${path.basename(script)} did not start:\n${out}`)), 20000);
@@ -54,12 +63,43 @@ export function startChild(script: string, env: Record<string, string | undefine
   });
 }
 
+/** Which CPUs the benchmarked servers get, and which the load generator and the stores get. */
+interface Pins {
+  servers: string;
+  rest: string;
+}
+
+let pins: Pins | undefined;
+
+/**
+ * Gives the benchmarked servers a core of their own (CPU 0) and keeps this process (the load
+ * generator), Redis and MongoDB on the others, where `taskset` exists and there are at least two
+ * CPUs. Unpinned, the scheduler moves the server, autocannon and Redis across the cores round by
+ * round, and a server's CPU per request moved by a fifth between identical runs; only one server is
+ * under load at a time, so sharing CPU 0 costs none of them anything. BENCH_PIN=off leaves it all
+ * to the scheduler. Call before starting the stores (they inherit this process' CPUs).
+ */
+export function pinCpus(): () => void {
+  const n = os.cpus().length;
+  if (process.env.BENCH_PIN === 'off' || n < 2) return () => undefined;
+  const p = { servers: '0', rest: n === 2 ? '1' : `1-${n - 1}` };
+  const r = spawnSync('taskset', ['-a', '-p', '-c', p.rest, String(process.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) return () => undefined;
+  pins = p;
+  return () => {
+    pins = undefined;
+    spawnSync('taskset', ['-a', '-p', '-c', `0-${n - 1}`, String(process.pid)], { stdio: 'ignore' });
+  };
+}
+
+export const pinning = (): string => (pins ? `servers on CPU ${pins.servers}, load generator and stores on CPU ${pins.rest}` : 'not pinned');
+
 export const benchScript = (name: string) => path.join(__dirname, `${name}.js`);
 export const mainScript = () => path.join(__dirname, '../../src/main.js');
 
 /**
- * The gateway as it runs in production (compiled, its own process, LOG_LEVEL=info unless
- * BENCH_LOG_LEVEL says otherwise); its JSON logs go to /dev/null.
+ * The gateway as it runs in production (compiled, its own process, with `npm start`'s Node flags,
+ * LOG_LEVEL=info unless BENCH_LOG_LEVEL says otherwise); its JSON logs go to /dev/null.
  */
 export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; secretsKey: string }, env: Record<string, string> = {}): Promise<Child> {
   return startChild(
@@ -85,6 +125,7 @@ export function startGatewayChild(stores: { mongoUri: string; redisUrl: string; 
     },
     /WXGATE_LISTENING (\d+)/,
     true,
+    GATEWAY_NODE_FLAGS,
   );
 }
 

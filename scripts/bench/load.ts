@@ -17,6 +17,8 @@ export interface LoadResult {
   label: string;
   /** CPU time the server process spent per answered request (user + system), when its pid is known. */
   serverCpuUsPerReq?: number;
+  /** The same, round by round (interleavedRuns), for ratios of runs made side by side. */
+  cpuRounds?: number[];
   requests: number;
   errors: number;
   seconds: number;
@@ -52,6 +54,25 @@ export function cpuRatio(a: LoadResult, b: LoadResult): string {
   return a.serverCpuUsPerReq && b.serverCpuUsPerReq ? `${(b.serverCpuUsPerReq / a.serverCpuUsPerReq).toFixed(2)}x` : 'n/a';
 }
 
+/**
+ * `a`'s CPU efficiency relative to `b` from runs made side by side: b's CPU per request / a's in each
+ * round, the median over the rounds and the range. On a shared (virtual) machine the speed of every
+ * process drifts by a fifth or more from one minute to the next; the runs of one round are seconds
+ * apart, so their ratio keeps what the drift does not touch. Undefined without per-round figures.
+ */
+export function pairedCpuRatio(a: LoadResult, b: LoadResult): { median: number; min: number; max: number; rounds: number } | undefined {
+  const xs = a.cpuRounds ?? [];
+  const ys = b.cpuRounds ?? [];
+  const ratios = xs
+    .slice(0, ys.length)
+    .map((x, i) => ys[i]! / x)
+    .sort((p, q) => p - q);
+  if (!ratios.length) return undefined;
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return { median, min: ratios[0]!, max: ratios[ratios.length - 1]!, rounds: ratios.length };
+}
+
 /** A target of `interleavedRuns`: one measured run per round. */
 export interface RunTarget<R extends LoadResult = LoadResult> {
   label: string;
@@ -61,7 +82,7 @@ export interface RunTarget<R extends LoadResult = LoadResult> {
 }
 
 /**
- * Rounds A B C, A B C, ...: on a shared machine the load drifts, and interleaving gives every target
+ * Rounds A B C, C B A, ...: on a shared machine the load drifts, and interleaving gives every target
  * the same odds. Each target keeps its best round by requests/s (latencies and counts are that
  * round's), and its lowest server CPU per request over all rounds (read from /proc just before and
  * after each run): CPU per request is what other processes on the machine disturb least, since it
@@ -71,15 +92,18 @@ export interface RunTarget<R extends LoadResult = LoadResult> {
 export async function interleavedRuns<R extends LoadResult>(targets: RunTarget<R>[], opts: { rounds: number; beforeRound?: (round: number) => Promise<void> }): Promise<R[]> {
   const best = new Map<string, R>();
   const cpu = new Map<string, number>();
+  const rounds = new Map<string, number[]>(targets.map((t) => [t.label, []]));
   for (let round = 0; round < opts.rounds; round++) {
     await opts.beforeRound?.(round);
-    for (const t of targets) {
+    // A B C, then C B A: a machine that speeds up or slows down over a round favours no target.
+    for (const t of round % 2 ? [...targets].reverse() : targets) {
       const cpu0 = t.pid ? processCpuUs(t.pid) : undefined;
       const r = await t.run(round);
       const cpu1 = t.pid ? processCpuUs(t.pid) : undefined;
       if (cpu0 !== undefined && cpu1 !== undefined && r.requests > 0) {
         const per = (cpu1 - cpu0) / r.requests;
         cpu.set(t.label, Math.min(per, cpu.get(t.label) ?? Infinity));
+        rounds.get(t.label)!.push(per);
       }
       const prev = best.get(t.label);
       if (!prev || r.rps > prev.rps) best.set(t.label, r);
@@ -89,6 +113,7 @@ export async function interleavedRuns<R extends LoadResult>(targets: RunTarget<R
     const r = best.get(t.label)!;
     const c = cpu.get(t.label);
     if (c !== undefined) r.serverCpuUsPerReq = c;
+    r.cpuRounds = rounds.get(t.label)!;
     return r;
   });
 }

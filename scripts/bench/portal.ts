@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import IORedis from 'ioredis';
 import { buildPush, samplePush, type BuiltPush } from '../../src/sandbox/push-simulator';
-import { benchLogLevel, benchScript, startChild, startGatewayChild } from './child';
+import { benchLogLevel, benchScript, pinCpus, pinning, startChild, startGatewayChild } from './child';
 import { benchStores, seedTenant } from './stores';
-import { cpuRatio, formatTable, interleavedRuns, processCpuUs, runAutocannon, type AutocannonResult, type BenchOpts, type LoadRequest, type LoadResult } from './load';
+import { GATEWAY_NODE_FLAGS } from '../../src/devstack/node-flags';
+import { cpuRatio, formatTable, interleavedRuns, pairedCpuRatio, processCpuUs, runAutocannon, type AutocannonResult, type BenchOpts, type LoadRequest, type LoadResult } from './load';
 
 const REPLY = 'benchmark reply';
 
@@ -32,6 +33,13 @@ const netRatio = (a: LoadResult, ia: string, b: LoadResult, ib: string) => {
   return x && y ? `${(y / x).toFixed(2)}x` : 'n/a';
 };
 
+/** The paired-rounds CPU efficiency of `a` against `b`, with how it was made. */
+function pairedText(a: LoadResult, b: LoadResult): string {
+  const p = pairedCpuRatio(a, b);
+  if (!p) return 'n/a (no per-process CPU figures off Linux)';
+  return `${p.median.toFixed(2)}x (median over ${p.rounds} rounds of ${b.label}'s CPU per push / the gateway's in the same round; range ${p.min.toFixed(2)}x-${p.max.toFixed(2)}x)`;
+}
+
 /** A gateway run adds how many pushes it queued on the webhook stream and how many it was sent twice. */
 interface GatewayRun extends AutocannonResult {
   queued?: number;
@@ -47,17 +55,20 @@ interface GatewayRun extends AutocannonResult {
  * what it does in production on the request's path: the signed query's replay binding, the dedup
  * claim and the durable queueing of the message on the tenant's webhook stream (one Redis script),
  * with the access log at LOG_LEVEL=info (to /dev/null). The webhook delivery itself is off the path
- * and measured by its own bench: the tenant's webhook is a receiver that holds its first requests
- * unanswered, with one delivery at a time per tenant, so the gateway spends its CPU on taking pushes.
+ * and measured by its own bench (`bench -- delivery`): the gateway runs as an ingress-only instance
+ * (WEBHOOK_CONCURRENCY=0), so its CPU is what taking pushes costs, and every push it answered must
+ * be on the delivery stream at the end of its round (printed; a shortfall would be a lost push).
  *
  * Every push the gateway gets in a round is new (its own MsgId, nonce and signature, built before the
  * round with a fresh timestamp), so neither the dedup nor the replay guard short-cuts.
  */
 export async function benchPortal(opts: BenchOpts): Promise<string> {
+  const unpin = pinCpus();
   const stores = await benchStores();
-  const stops: (() => Promise<void>)[] = [() => stores.stop()];
+  const stops: (() => Promise<void>)[] = [() => stores.stop(), async () => unpin()];
   let stopReceiver = async () => undefined as void;
   try {
+    // The tenant's webhook (never called here: nothing in this run delivers).
     const hold = await startChild(benchScript('webhook-sink'), { SINK_HOLD: '1' });
     stops.unshift(() => hold.stop());
     stopReceiver = () => hold.stop();
@@ -68,11 +79,12 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
       rules: [{ match: { msgType: 'text' }, reply: { type: 'text', content: REPLY } }],
       webhook: { url: `${hold.url}/hook`, secret: randomBytes(16).toString('hex') },
     });
-    const gateway = await startGatewayChild(stores, { WEBHOOK_TENANT_CONCURRENCY: '1', WEBHOOK_TIMEOUT_MS: '60000' });
+    const gateway = await startGatewayChild(stores, { WEBHOOK_CONCURRENCY: '0' });
     stops.unshift(() => gateway.stop());
-    const coWechat = await startChild(benchScript('co-wechat-server'), { PUSH_TOKEN: t.token, APPID: t.appid, AES_KEY: t.aesKey, REPLY });
+    // The comparisons run with the gateway's Node flags too: the ratio is the code's, not the flags'.
+    const coWechat = await startChild(benchScript('co-wechat-server'), { PUSH_TOKEN: t.token, APPID: t.appid, AES_KEY: t.aesKey, REPLY }, undefined, false, GATEWAY_NODE_FLAGS);
     stops.unshift(() => coWechat.stop());
-    const bare = await startChild(benchScript('bare-koa'), {});
+    const bare = await startChild(benchScript('bare-koa'), {}, undefined, false, GATEWAY_NODE_FLAGS);
     stops.unshift(() => bare.stop());
     const redis = new IORedis(stores.redisUrl, { lazyConnect: true });
     await redis.connect();
@@ -140,19 +152,21 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
         { label: 'co-wechat', pid: coWechat.proc.pid, run: () => runAutocannon('co-wechat', cycle(`${coWechat.url}/`), c) },
         { label: 'bare Koa replying "success"', pid: bare.proc.pid, run: () => runAutocannon('bare Koa replying "success"', cycle(`${bare.url}/`), c) },
       ],
-      // Twice the pushes the fastest gateway run so far would take, so every gateway push is new.
-      { rounds: opts.rounds, beforeRound: async () => newPool(Math.min(200_000, Math.max(4000, Math.ceil(fastest * opts.seconds * 2)))) },
+      // Twice the pushes the fastest gateway run so far would take (and at least 10 000/s), so every gateway push is new.
+      { rounds: opts.rounds, beforeRound: async () => newPool(Math.min(200_000, Math.max(4000, Math.ceil(Math.max(fastest, 10_000) * opts.seconds * 2)))) },
     );
     const nonOk = [rGateway!, rCo!, rBare!].filter((r) => r.errors > 0);
     return [
       `portal benchmark: distinct encrypted XML text pushes (safe mode) with an encrypted text reply (autocannon, ${opts.connections} keep-alive connections, ${opts.seconds} s per run,`,
       `  ${opts.rounds} interleaved rounds: best req/s and lowest server CPU per request of each; gateway LOG_LEVEL=${benchLogLevel()} (access log to /dev/null), replay binding + dedup + queueing`,
-      `  on the webhook stream in one Redis script per push, delivery held off the path; ${os.cpus().length} CPUs shared by autocannon, the servers and Redis)`,
+      `  on the webhook stream in one Redis script per push, an ingress-only instance (delivery is \`bench -- delivery\`); ${os.cpus().length} CPUs: ${pinning()})`,
       formatTable([rGateway!, rCo!, rBare!], rCo!),
       `  idle CPU (5 s without requests): gateway ${idle[0]} ms/s, co-wechat ${idle[1]} ms/s, bare Koa ${idle[2]} ms/s; ` +
         `without it, CPU per request: gateway ${net(rGateway!, idle[0])}, co-wechat ${net(rCo!, idle[1])}: ${netRatio(rGateway!, idle[0], rCo!, idle[1])} CPU efficiency`,
-      `  gateway CPU efficiency / co-wechat: ${cpuRatio(rGateway!, rCo!)} (co-wechat's CPU per push / the gateway's; target >= 1.2x)   gateway req/s / co-wechat: ${(rGateway!.rps / rCo!.rps).toFixed(2)}x`,
-      `  gateway CPU efficiency / bare Koa: ${cpuRatio(rGateway!, rBare!)}   gateway best round: ${rGateway!.queued ?? 0} pushes queued for the webhook of ${rGateway!.requests} answered, ${rGateway!.repeats ?? 0} repeats` +
+      `  gateway CPU efficiency / co-wechat: ${pairedText(rGateway!, rCo!)}; target >= 1.2x`,
+      `  lowest CPU per push of each over the rounds: ${cpuRatio(rGateway!, rCo!)}   best req/s: ${(rGateway!.rps / rCo!.rps).toFixed(2)}x`,
+      `  gateway CPU efficiency / bare Koa: ${cpuRatio(rGateway!, rBare!)}   gateway best round: ${rGateway!.queued ?? 0} pushes queued for the webhook of ${rGateway!.requests} answered` +
+        `${(rGateway!.queued ?? 0) < rGateway!.requests - rGateway!.errors ? ' (MISSING: answered pushes not on the stream)' : ''}, ${rGateway!.repeats ?? 0} repeats` +
         (nonOk.length ? `   non-2xx or failed: ${nonOk.map((r) => `${r.label} ${r.errors} (${JSON.stringify(r.statusCounts)})`).join('; ')}` : ''),
     ].join('\n');
   } finally {
