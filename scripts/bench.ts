@@ -20,17 +20,18 @@ const HELP = `Usage: npm run bench -- <tokens|portal|login|pay|all|delivery|scal
            100 000 distinct tenants (TENANT_CACHE_MAX bound), L1-hit resolution p99, idle Redis commands/s
            of one gateway with 10 000 webhook tenants (--tenants N for another count; not part of "all")
 
-  --seconds N      length of one measured run (default 5)
+  --seconds N      length of one measured run (default 3)
   --connections N  keep-alive connections autocannon keeps busy (default 50; --concurrency is the same)
-  --rounds N       interleaved rounds (default 3)
+  --rounds N       interleaved rounds (default 7; A B C, then C B A, ...)
 
 Every server runs in its own process; autocannon drives it at saturation. Rounds interleave the
-targets (A B C, A B C, ...); each keeps its best req/s and its lowest server CPU per request (user +
-system time from /proc/<pid>/stat over the run, divided by the requests answered). Ratios are
-against the comparison measured in the same run. CPU per request is the figure to compare on a
-loaded machine: it counts the server's own work, not the time it waited for a core. On Linux with
+targets (A B C, then C B A, ...); each keeps its best req/s and its lowest server CPU per request
+(user + system time from /proc/<pid>/stat over the run, divided by the requests answered). Ratios
+are against the comparison measured in the same run; the portal's headline CPU efficiency is the
+median over the rounds of the ratio within each round. CPU per request is the figure to compare on
+a loaded machine: it counts the server's own work, not the time it waited for a core. On Linux with
 two or more CPUs (and taskset), the portal bench runs the servers on CPU 0 and autocannon, Redis
-and MongoDB on the others (BENCH_PIN=off: no pinning).
+and MongoDB on the others (BENCH_PIN=off: no pinning), every server with the gateway's Node flags.
 
 Uses MONGODB_URI / REDIS_URL when set, otherwise starts a local test MongoDB and redis-server.
 Benchmarks are measurements, never part of npm test.`;
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     return v;
   };
   const connections = args.includes('--connections') || !args.includes('--concurrency') ? num('--connections', 50) : num('--concurrency', 50);
-  const opts: BenchOpts = { seconds: num('--seconds', 5), connections, concurrency: connections, rounds: Math.round(num('--rounds', 3)) };
+  const opts: BenchOpts = { seconds: num('--seconds', 3), connections, concurrency: connections, rounds: Math.round(num('--rounds', 7)) };
   const benches: Record<string, (o: BenchOpts) => Promise<string>> = { tokens: benchTokens, portal: benchPortal, login: benchLogin, pay: benchPay, delivery: benchDelivery };
   if (!which || which === '--help' || !(which in benches || which === 'all' || which === 'scale')) {
     process.stdout.write(HELP + '\n');

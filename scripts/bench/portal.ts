@@ -159,7 +159,8 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
     return [
       `portal benchmark: distinct encrypted XML text pushes (safe mode) with an encrypted text reply (autocannon, ${opts.connections} keep-alive connections, ${opts.seconds} s per run,`,
       `  ${opts.rounds} interleaved rounds: best req/s and lowest server CPU per request of each; gateway LOG_LEVEL=${benchLogLevel()} (access log to /dev/null), replay binding + dedup + queueing`,
-      `  on the webhook stream in one Redis script per push, an ingress-only instance (delivery is \`bench -- delivery\`); ${os.cpus().length} CPUs: ${pinning()})`,
+      `  on the webhook stream in one Redis script per push, an ingress-only instance (delivery is \`bench -- delivery\`);`,
+      `  every server with the gateway's Node flags (${GATEWAY_NODE_FLAGS.join(' ')}); ${os.cpus().length} CPUs: ${pinning()})`,
       formatTable([rGateway!, rCo!, rBare!], rCo!),
       `  idle CPU (5 s without requests): gateway ${idle[0]} ms/s, co-wechat ${idle[1]} ms/s, bare Koa ${idle[2]} ms/s; ` +
         `without it, CPU per request: gateway ${net(rGateway!, idle[0])}, co-wechat ${net(rCo!, idle[1])}: ${netRatio(rGateway!, idle[0], rCo!, idle[1])} CPU efficiency`,
