@@ -95,9 +95,15 @@ export async function benchPortal(opts: BenchOpts): Promise<string> {
     let pool: BuiltPush[] = [];
     let taken = 0;
     let repeats = 0;
+    let pools = 0;
     const newPool = (count: number) => {
       const ts = Math.floor(Date.now() / 1000);
-      pool = Array.from({ length: count }, () => buildPush(t, samplePush('text', { content: 'benchmark message', createTime: ts }), { format: 'xml', mode: 'safe', timestamp: ts }));
+      // A nonce of its own for every push: 32-bit random ones under one timestamp collide about
+      // once per 60 000 pushes, and the gateway rightly refuses the second as a replay (401).
+      const round = ++pools;
+      pool = Array.from({ length: count }, (_, i) =>
+        buildPush(t, samplePush('text', { content: 'benchmark message', createTime: ts }), { format: 'xml', mode: 'safe', timestamp: ts, nonce: `${round}${String(i).padStart(6, '0')}` }),
+      );
       taken = 0;
       repeats = 0;
     };
