@@ -227,7 +227,7 @@ describe('portal/body-parse', () => {
 
     it('gives what the full parser gives, on flat documents with awkward names and values', () => {
       const values = ['', ' ', 'a', ' 1 ', '\t', '\n x \n', '\r\n', 'a\rb', '<', '>', '&', '&amp;', '&#x41;', '&bogus;', ']]>', ']]', '"', "'", '\u3000中\u00a0', '😀', '<!DOCTYPE x>', '/'];
-      const names = ['A', 'b', '_x', 'A.b', 'a-b', 'xml', '__proto__', '__a', '1a', 'ToUserName'];
+      const names = ['A', 'b', '_x', 'A.b', 'a-b', 'xml', '__proto__', '__a', '1a', 'ToUserName', 'a:b', '.a', 'N'.repeat(128), 'N'.repeat(129), 'é'];
       let seed = 7;
       const rnd = (n: number) => {
         seed = (seed * 1103515245 + 12345) & 0x7fffffff;

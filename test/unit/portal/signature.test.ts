@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { msgSignature, pushSignature, verifySignature } from '../../../src/protocol/signature';
 import { SAMPLE } from './helpers';
@@ -43,6 +43,19 @@ describe('portal/signature', () => {
     it('differs from the plain signature', () => {
       expect(msgSignature('t', '1', 'n', 'E')).to.not.equal(pushSignature('t', '1', 'n'));
     });
+  });
+
+  it('equals sha1 of the code-unit-sorted join for every order of 3 and 4 random strings (the hand-written sort)', () => {
+    const pick = () => randomBytes(randomInt(0, 4)).toString('base64').replace(/=/g, '') + ['', 'a', 'A', '1', '_'][randomInt(5)];
+    const reference = (parts: string[]) =>
+      createHash('sha1')
+        .update([...parts].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).join(''))
+        .digest('hex');
+    for (let i = 0; i < 3000; i++) {
+      const [a, b, c, d] = [pick(), pick(), pick(), pick()];
+      expect(pushSignature(a, b, c), JSON.stringify([a, b, c])).to.equal(reference([a, b, c]));
+      expect(msgSignature(a, b, c, d), JSON.stringify([a, b, c, d])).to.equal(reference([a, b, c, d]));
+    }
   });
 
   describe('verifySignature', () => {
