@@ -79,10 +79,10 @@ interface Job {
   deliveries: number;
 }
 
-/** How long one blocking read waits on a shard stream: the idle cost of a shard is one read per this. */
 /** Sent as EVALSHA: the text crosses the socket once per Redis node, not once per call. */
 const SCRIPTS = { park: luaScript(PARK), unpark: luaScript(UNPARK), housekeep: luaScript(HOUSEKEEP), reclaim: luaScript(RECLAIM), trimDead: luaScript(TRIM_DEAD) };
 
+/** How long one blocking read waits on a shard stream: the idle cost of a shard is one read per this. */
 const BLOCK_MS = 5000;
 /** Most entries one read takes. */
 const READ_COUNT = 32;
