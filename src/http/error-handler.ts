@@ -33,6 +33,11 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
       else if (e.logDetails) ctx.state.log?.warn({ code: e.code, ...e.logDetails }, 'request refused');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+      // A body over its limit is refused while the client is still sending it. Answered at once,
+      // Node closes the connection with the rest unread, the kernel then resets it, and the client
+      // (still writing) gets EPIPE or ECONNRESET instead of its 413. So the rest is read and dropped
+      // first, within the same bounds as below; past them the answer goes out anyway.
+      if (e.status === 413 && !ctx.req.complete) await drainBounded(ctx.req);
       // A refused request whose body was not read must not keep streaming it into the process: Node
       // discards the rest for keep-alive, which is bounded here (so an ordinary client still reads
       // its answer and a flood is cut off).
@@ -48,6 +53,33 @@ export function errorHandler(opts: ErrorHandlerOptions = {}): GatewayMiddleware 
 
 const UNREAD_BODY_MAX_BYTES = 1024 * 1024;
 const UNREAD_BODY_GRACE_MS = 1000;
+
+/** Reads and drops the rest of a request body: until its end, UNREAD_BODY_MAX_BYTES or UNREAD_BODY_GRACE_MS, whichever comes first. */
+function drainBounded(req: IncomingMessage): Promise<void> {
+  if (req.destroyed || req.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('error', done);
+      req.off('close', done);
+      if (!req.complete) req.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > UNREAD_BODY_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, UNREAD_BODY_GRACE_MS);
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', done);
+    req.once('close', done);
+    req.resume();
+  });
+}
 
 function discardThenClose(req: IncomingMessage): void {
   let seen = 0;
