@@ -73,6 +73,7 @@ function drainBounded(req: IncomingMessage): Promise<void> {
       if (seen > UNREAD_BODY_MAX_BYTES) done();
     };
     const timer = setTimeout(done, UNREAD_BODY_GRACE_MS);
+    timer.unref();
     req.on('data', onData);
     req.once('end', done);
     req.once('error', done);
@@ -81,20 +82,11 @@ function drainBounded(req: IncomingMessage): Promise<void> {
   });
 }
 
+/** Drops what is left of a refused request's body within the same bounds, then closes the connection if the body did not end. */
 function discardThenClose(req: IncomingMessage): void {
-  let seen = 0;
-  const close = () => req.socket.destroy();
-  const timer = setTimeout(close, UNREAD_BODY_GRACE_MS);
-  timer.unref();
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > UNREAD_BODY_MAX_BYTES) {
-      clearTimeout(timer);
-      close();
-    }
+  void drainBounded(req).then(() => {
+    if (!req.complete) req.socket.destroy();
   });
-  req.once('end', () => clearTimeout(timer));
-  req.resume();
 }
 
 /** Maps any thrown value to an AppError; exported so non-HTTP paths (CLI) can share the mapping. */
