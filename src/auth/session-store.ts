@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../kernel/errors';
 import type { Redis } from '../infra/redis';
+import { luaScript, runScript } from '../infra/lua-script';
 import { redisKeys } from '../infra/redis-keys';
 
 /**
@@ -75,6 +76,7 @@ else
 end
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 return extra`;
+const CREATE_SESSION_SCRIPT = luaScript(CREATE_SESSION);
 
 /**
  * Ends every session of a user. KEYS: the user's set, the presented session (which a session
@@ -85,6 +87,7 @@ local hashes = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, h in ipairs(hashes) do redis.call('DEL', ARGV[1] .. h) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return #hashes`;
+const DESTROY_ALL_SCRIPT = luaScript(DESTROY_ALL);
 
 /** Whose session it is: where it is listed. */
 export interface SessionOwner {
@@ -110,17 +113,11 @@ export class SessionStore {
     const hash = sessionHash(token);
     const value = JSON.stringify({ appid, openid, iat: now });
     try {
-      await this.redis.eval(
-        CREATE_SESSION,
-        2,
-        redisKeys.session(bucket, hash),
-        redisKeys.userSessions(bucket, appid, openid),
-        value,
-        String(this.ttlSeconds),
-        hash,
-        String(now),
-        String(this.maxPerUser),
-        redisKeys.session(bucket, ''),
+      await runScript(
+        this.redis,
+        CREATE_SESSION_SCRIPT,
+        [redisKeys.session(bucket, hash), redisKeys.userSessions(bucket, appid, openid)],
+        [value, String(this.ttlSeconds), hash, String(now), String(this.maxPerUser), redisKeys.session(bucket, '')],
       );
     } catch (err) {
       throw unavailable(err);
@@ -174,7 +171,7 @@ export class SessionStore {
       // not theirs and is left alone (one slot per script).
       const bucket = sessionBucket(owner.appid, owner.openid);
       const presented = bucketOfToken(token) === bucket ? sessionRedisKey(token) : redisKeys.session(bucket, sessionHash(token));
-      return Number(await this.redis.eval(DESTROY_ALL, 2, redisKeys.userSessions(bucket, owner.appid, owner.openid), presented, redisKeys.session(bucket, '')));
+      return Number(await runScript(this.redis, DESTROY_ALL_SCRIPT, [redisKeys.userSessions(bucket, owner.appid, owner.openid), presented], [redisKeys.session(bucket, '')]));
     } catch (err) {
       throw unavailable(err);
     }
@@ -190,7 +187,7 @@ export async function endUserSessions(redis: Redis, owner: SessionOwner): Promis
   const bucket = sessionBucket(owner.appid, owner.openid);
   const set = redisKeys.userSessions(bucket, owner.appid, owner.openid);
   try {
-    return Number(await redis.eval(DESTROY_ALL, 2, set, set, redisKeys.session(bucket, '')));
+    return Number(await runScript(redis, DESTROY_ALL_SCRIPT, [set, set], [redisKeys.session(bucket, '')]));
   } catch (err) {
     throw unavailable(err);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../infra/redis';
+import { luaScript, runScript } from '../infra/lua-script';
 import { redisKeys } from '../infra/redis-keys';
 import type { Clock } from '../kernel/clock';
 import { DEFAULT_SHARDS, shardOf, shardStream, toFields } from './webhook-keys';
@@ -9,6 +10,7 @@ const FORWARD_ONCE = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
 return 1`;
+const FORWARD_ONCE_SCRIPT = luaScript(FORWARD_ONCE);
 
 /** How long an event identity is remembered: longer than WeChat Pay retries a notification (about 24 h). */
 const ONCE_TTL_S = 7 * 86_400;
@@ -38,7 +40,7 @@ export class EventForwarder {
     const fields = toFields({ deliveryId: randomUUID(), appid, message: JSON.stringify(event), attempts: 0, receivedAt: this.clock.now() });
     // Both keys are in the tenant's shard (one Cluster slot).
     const shard = shardOf(appid, this.shards);
-    const r = await this.redis.eval(FORWARD_ONCE, 2, redisKeys.deliveryEventOnce(shard, appid, eventId), shardStream(shard), String(ONCE_TTL_S), ...fields);
+    const r = await runScript(this.redis, FORWARD_ONCE_SCRIPT, [redisKeys.deliveryEventOnce(shard, appid, eventId), shardStream(shard)], [String(ONCE_TTL_S), ...fields]);
     return r === 1 ? 'queued' : 'duplicate';
   }
 }

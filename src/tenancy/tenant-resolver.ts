@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Redis } from '../infra/redis';
+import { luaScript, runScript } from '../infra/lua-script';
 import { redisKeys } from '../infra/redis-keys';
 import type { Logger } from '../kernel/log';
 import { SingleFlight } from '../cache/single-flight';
@@ -22,6 +23,7 @@ const SET_IF_GEN = `
 local cur = redis.call('GET', KEYS[2]) or '0'
 if cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end
 return 0`;
+const SET_IF_GEN_SCRIPT = luaScript(SET_IF_GEN);
 
 type L1Entry = { tenant: Tenant } | { missing: true };
 
@@ -116,7 +118,7 @@ export class TenantResolver {
     }
     if (!doc) doc = await this.repo.findDoc(appid);
     if (doc && !fromL2 && redisGen !== null) {
-      await this.redis.eval(SET_IF_GEN, 2, tenantCacheKey(appid), tenantGenKey(appid), redisGen, JSON.stringify(doc), String(L2_TTL_S)).catch(() => undefined);
+      await runScript(this.redis, SET_IF_GEN_SCRIPT, [tenantCacheKey(appid), tenantGenKey(appid)], [redisGen, JSON.stringify(doc), String(L2_TTL_S)]).catch(() => undefined);
     }
     return doc ? this.repo.open(doc) : null;
   }

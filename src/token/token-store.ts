@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../infra/redis';
+import { luaScript, runScript } from '../infra/lua-script';
 import type { Clock } from '../kernel/clock';
 import type { SecretBox } from '../tenancy/secret-box';
 import { parseRecord, type TokenRecord } from './token-record';
@@ -15,12 +16,14 @@ if not raw then return 0 end
 local ok, rec = pcall(cjson.decode, raw)
 if ok and (rec.fp == ARGV[1] or rec.accessToken == ARGV[2]) then redis.call('DEL', KEYS[1]) return 1 end
 return 0`;
+const DELETE_IF_TOKEN_SCRIPT = luaScript(DELETE_IF_TOKEN);
 
 /** Writes only while the writer still holds the lock: a fetch that outlived its lock must not overwrite a newer token. */
 const SET_IF_LOCK_HELD = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
+const SET_IF_LOCK_HELD_SCRIPT = luaScript(SET_IF_LOCK_HELD);
 
 /** What Redis holds: the record with its token sealed, and a fingerprint to compare tokens by. */
 interface StoredRecord extends Omit<TokenRecord, 'accessToken'> {
@@ -54,11 +57,11 @@ export class TokenStore {
   async setUnderLock(key: string, rec: TokenRecord, lock: { key: string; value: string }): Promise<boolean> {
     // Redis expiry is only garbage collection; validity is decided by expiresAt on the clock.
     const ttlMs = Math.round(Math.max(1000, rec.expiresAt - this.clock.now()) + 3600_000);
-    return (await this.redis.eval(SET_IF_LOCK_HELD, 2, key, lock.key, lock.value, this.encode(key, rec), String(ttlMs))) === 1;
+    return (await runScript(this.redis, SET_IF_LOCK_HELD_SCRIPT, [key, lock.key], [lock.value, this.encode(key, rec), String(ttlMs)])) === 1;
   }
 
   async deleteIfToken(key: string, accessToken: string): Promise<boolean> {
-    return (await this.redis.eval(DELETE_IF_TOKEN, 1, key, tokenFingerprint(accessToken), accessToken)) === 1;
+    return (await runScript(this.redis, DELETE_IF_TOKEN_SCRIPT, [key], [tokenFingerprint(accessToken), accessToken])) === 1;
   }
 
   private encode(key: string, rec: TokenRecord): string {
