@@ -22,6 +22,16 @@ function be32(n: number): Buffer {
   b.writeUInt32BE(n, 0);
   return b;
 }
+/** The AppError code decryptMessage throws for `b64` (undefined when it decrypts). */
+function codeOf(b64: string): string | undefined {
+  try {
+    decryptMessage(key, b64);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return err.code;
+  }
+}
 function pad32(b: Buffer): Buffer {
   const n = 32 - (b.length % 32);
   return Buffer.concat([b, Buffer.alloc(n, n)]);
@@ -113,6 +123,35 @@ describe('portal/msg-crypto', () => {
       for (const bad of [withJunk, withSpace, urlSafe, `${SAMPLE.encrypt.slice(0, -2)}=A`, `=${SAMPLE.encrypt.slice(1)}`]) {
         expectAppError(() => decryptMessage(key, bad), 400, 'INVALID_CIPHERTEXT');
       }
+    });
+
+    it('takes exactly the canonical base64 of a ciphertext: any changed character is refused or decodes to other bytes', () => {
+      // Property: over random ciphertexts and random one-character edits, a string is taken only if
+      // it is the canonical encoding of what it decodes to (so no two strings share one ciphertext).
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_* \n.';
+      for (let n = 0; n < 2000; n++) {
+        const blocks = 1 + (n % 6);
+        const good = rawEncrypt(pad32(Buffer.concat([randomBytes(16), be32(3), Buffer.from('abc'), Buffer.from(SAMPLE.appid)])).subarray(0, 32 * blocks));
+        expect(codeOf(good)).to.not.equal('INVALID_CIPHERTEXT');
+        const at = n % good.length;
+        const edited = good.slice(0, at) + alphabet[(n * 7) % alphabet.length] + good.slice(at + 1);
+        if (edited === good) continue;
+        const code = codeOf(edited);
+        const canonical = Buffer.from(edited, 'base64').toString('base64') === edited;
+        if (!canonical) expect(code, JSON.stringify(edited)).to.equal('INVALID_CIPHERTEXT');
+        else expect(Buffer.from(edited, 'base64').equals(Buffer.from(good, 'base64'))).to.equal(false);
+      }
+    });
+
+    it('non-zero spare bits before the padding -> 400 INVALID_CIPHERTEXT (the canonical string is the only one taken)', () => {
+      // 32 bytes encode to 44 characters ending in "=": the last character before it carries 2 spare bits.
+      const good = rawEncrypt(pad32(Buffer.concat([Buffer.from(SAMPLE.randomPrefix), be32(2), Buffer.from('hi')])).subarray(0, 32));
+      expect(good.endsWith('=')).to.equal(true);
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const last = alphabet.indexOf(good[good.length - 2]!);
+      const sloppy = `${good.slice(0, -2)}${alphabet[last ^ 1]}=`;
+      expect(Buffer.from(sloppy, 'base64').equals(Buffer.from(good, 'base64'))).to.equal(true);
+      expectAppError(() => decryptMessage(key, sloppy), 400, 'INVALID_CIPHERTEXT');
     });
 
     it('wrong key -> 400 DECRYPT_FAILED', () => {
