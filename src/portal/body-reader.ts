@@ -1,6 +1,6 @@
 import { AppError } from '../kernel/errors';
 import type { GatewayContext } from '../http/context';
-import { readRawBody } from '../http/raw-body';
+import { arrivedBody, readRawBody } from '../http/raw-body';
 
 const busy = (why: string) => new AppError(503, 'PORTAL_BUSY', `too many push bodies are being received ${why}; retry shortly`, { headers: { 'Retry-After': '1', Connection: 'close' } });
 
@@ -8,7 +8,8 @@ const busy = (why: string) => new AppError(503, 'PORTAL_BUSY', `too many push bo
  * Reads push bodies with a size limit and a deadline, and bounds what slow senders can hold: at
  * most `maxPending` bodies at once per instance, a quarter of that per tenant (one tenant's flood
  * leaves room for the others), and one per signed query (a leaked push URL holds one slot, not all
- * of them). Beyond a bound the answer is 503 at once; WeChat retries real pushes.
+ * of them). Beyond a bound the answer is 503 at once; WeChat retries real pushes. A body that has
+ * already arrived whole holds nothing and waits for nothing, so it needs no slot.
  */
 export class BodyReader {
   private pending = 0;
@@ -26,6 +27,15 @@ export class BodyReader {
 
   /** `query` identifies the signed query (appid, timestamp, nonce, signature) the body comes with. */
   async read(ctx: GatewayContext, appid: string, query: string): Promise<Buffer> {
+    let arrived = arrivedBody(ctx.req, this.maxBytes);
+    if (!arrived) {
+      // Reached without a wait, this runs inside the request event, before the parser hands over a
+      // body that came with the headers; it does so in the same turn, so one microtask later that
+      // body is whole.
+      await Promise.resolve();
+      arrived = arrivedBody(ctx.req, this.maxBytes);
+    }
+    if (arrived) return arrived;
     if (this.pending >= this.maxPending) throw busy('on this instance');
     const mine = this.perTenant.get(appid) ?? 0;
     if (mine >= this.maxPerTenant) throw busy('for this mini program');

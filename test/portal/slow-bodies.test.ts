@@ -91,11 +91,22 @@ describe('portal: slow and large unauthenticated bodies', function () {
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(gw.child.pid!))), 100);
     const started = Date.now();
     const half = '<xml><ToUserName><![CDATA[gh]]></ToUserName>' + 'x'.repeat(1000);
-    const all = await Promise.all(
+    const stalled = Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         stall(gw.port, `POST ${signedPath(String(1000 + i))} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 4000\r\n\r\n${half}`, started),
       ),
     );
+    // Every read slot is held now; a push whose body arrives with its headers needs none and is answered.
+    await new Promise((r) => setTimeout(r, 500));
+    const body =
+      '<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>501</MsgId></xml>';
+    const whole = await stall(
+      gw.port,
+      `POST ${signedPath('9501')} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      Date.now(),
+    );
+    expect(whole.response, whole.response).to.match(/^HTTP\/1\.1 200/);
+    const all = await stalled;
     clearInterval(sampler);
     const closed = all.map((r) => r.closedAfterMs ?? Infinity);
     const latest = Math.max(...closed);
