@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import helmet from 'koa-helmet';
 import type { GatewayMiddleware } from './context';
 
@@ -27,14 +28,19 @@ export function securityHeaders(): GatewayMiddleware {
   // than setHeader/removeHeader, recording fails and it runs on every request as before.
   let recorded: HeaderOps | null | undefined;
   let recording: Promise<HeaderOps | null> | undefined;
-  return async (ctx, next) => {
+  const slow: GatewayMiddleware = async (ctx, next) => {
     if (recorded === undefined) recorded = await (recording ??= record(middleware));
     if (recorded === null) return middleware(ctx, next);
-    const res = ctx.res;
-    for (const name of recorded.remove) res.removeHeader(name);
-    for (const [name, value] of recorded.set) res.setHeader(name, value);
-    return next();
+    return apply(recorded, ctx.res, next);
   };
+  // Not an async function once recorded: it hands on next()'s promise instead of wrapping it in another.
+  return (ctx, next) => (recorded ? apply(recorded, ctx.res, next) : slow(ctx, next));
+}
+
+function apply(ops: HeaderOps, res: ServerResponse, next: () => Promise<void>): Promise<void> {
+  for (const name of ops.remove) res.removeHeader(name);
+  for (const [name, value] of ops.set) res.setHeader(name, value);
+  return next();
 }
 
 interface HeaderOps {

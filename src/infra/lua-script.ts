@@ -18,11 +18,10 @@ export const luaScript = (text: string): LuaScript => ({ text, sha: createHash('
 const isNoScript = (err: unknown): boolean => err instanceof Error && err.message.startsWith('NOSCRIPT');
 
 /** Runs `script` once (EVALSHA; EVAL when the node answers NOSCRIPT). */
-export async function runScript(redis: Redis, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (err) {
+export function runScript(redis: Redis, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  // A catch on ioredis' promise rather than an async function around it: one promise fewer per call on the push path.
+  return redis.evalsha(script.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
     if (!isNoScript(err)) throw err;
     return redis.eval(script.text, keys.length, ...keys, ...args);
-  }
+  });
 }

@@ -64,7 +64,8 @@ export function portalRoutes(o: PortalOptions): Router<GatewayState> {
 /** The handler of POST /:appid/portal (the router's, and the app's fast path's). */
 export const portalPush =
   (o: PortalOptions) =>
-  async (ctx: GatewayContext): Promise<void> =>
+  (ctx: GatewayContext): Promise<void> =>
+    // Not async: koa-compose turns a thrown refusal into a rejection, and handlePush's own promise is passed on as it is.
     handlePush(ctx, o, ownSigner(tenantOf(ctx)));
 
 /**

@@ -1,7 +1,7 @@
 import { AppError } from '../kernel/errors';
 import type { GatewayContext, GatewayMiddleware } from '../http/context';
 import type { TenantResolver } from './tenant-resolver';
-import { APPID_PATTERN } from './tenant';
+import { APPID_PATTERN, type Tenant } from './tenant';
 
 /**
  * Resolves the tenant of every request under /:appid before routing, so an unknown or disabled
@@ -29,13 +29,22 @@ export interface FastRoute {
   handle: (ctx: GatewayContext) => Promise<void>;
 }
 
-/** Puts the tenant of `appid` on ctx.state, or refuses the request: an unknown appid, a disabled tenant. */
-async function enterTenant(ctx: GatewayContext, resolver: TenantResolver, appid: string): Promise<void> {
-  const tenant = await resolver.resolve(appid);
+/**
+ * Puts the tenant of `appid` on ctx.state, or refuses the request: an unknown appid, a disabled
+ * tenant. Synchronous when the tenant is in memory (nearly every request): no promise to wait on.
+ */
+function enterTenant(ctx: GatewayContext, resolver: TenantResolver, appid: string): Promise<void> | undefined {
+  const hit = resolver.cached(appid);
+  if (hit !== undefined) return admit(ctx, appid, hit);
+  return resolver.resolve(appid).then((tenant) => admit(ctx, appid, tenant));
+}
+
+function admit(ctx: GatewayContext, appid: string, tenant: Tenant | null): undefined {
   if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `no tenant ${appid}`);
   // The request's logger picks the appid up from here when it is first used.
   ctx.state.tenant = tenant;
   if (tenant.status !== 'active') throw new AppError(403, 'TENANT_DISABLED', `tenant ${appid} is disabled`);
+  return undefined;
 }
 
 /** `/wx0123456789abcdef/<segment>`: the appid and the segment. */
@@ -51,24 +60,27 @@ const TENANT_ROUTE = /^\/(wx[0-9a-f]{16})\/([a-z]+)$/;
  */
 export function tenantFastPath(resolver: TenantResolver, routes: readonly FastRoute[], shadowFree: boolean): GatewayMiddleware {
   const handlers = new Map(routes.map((r) => [`${r.method} ${r.segment}`, r]));
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const m = shadowFree && handlers.size ? TENANT_ROUTE.exec(ctx.path) : null;
     const route = m ? handlers.get(`${ctx.method} ${m[2] as string}`) : undefined;
     if (!m || !route) return next();
     const appid = m[1] as string;
-    await enterTenant(ctx, resolver, appid);
-    // What the router would set once the tenant is in: the metrics' route label, the :appid parameter.
-    (ctx as unknown as { _matchedRoute: string })._matchedRoute = `/:appid/${route.segment}`;
-    ctx.params = { appid };
-    await route.handle(ctx);
+    const run = () => {
+      // What the router would set once the tenant is in: the metrics' route label, the :appid parameter.
+      (ctx as unknown as { _matchedRoute: string })._matchedRoute = `/:appid/${route.segment}`;
+      ctx.params = { appid };
+      return route.handle(ctx);
+    };
+    // A thrown refusal reaches the error handler either way: koa-compose turns it into a rejection.
+    return enterTenant(ctx, resolver, appid)?.then(run) ?? run();
   };
 }
 
 /** Teams migrating from the Java backend keep their registered push URL /wx/portal/<appid>. */
 export function legacyPortalPath(): GatewayMiddleware {
-  return async (ctx, next) => {
-    const m = /^\/wx\/portal\/([^/]+)\/?$/.exec(ctx.path);
+  return (ctx, next) => {
+    const m = ctx.path.startsWith('/wx/portal/') ? /^\/wx\/portal\/([^/]+)\/?$/.exec(ctx.path) : null;
     if (m) ctx.path = `/${m[1]}/portal`;
-    await next();
+    return next();
   };
 }

@@ -63,9 +63,15 @@ export class TenantResolver {
   }
 
   async resolve(appid: string): Promise<Tenant | null> {
-    const hit = this.l1.get(appid);
-    if (hit) return 'tenant' in hit ? hit.tenant : null;
+    const hit = this.cached(appid);
+    if (hit !== undefined) return hit;
     return this.flight.run(appid, () => this.load(appid));
+  }
+
+  /** What resolve would answer from this instance's memory alone: undefined when it would have to load. */
+  cached(appid: string): Tenant | null | undefined {
+    const hit = this.l1.get(appid);
+    return hit ? ('tenant' in hit ? hit.tenant : null) : undefined;
   }
 
   evictLocal(appid: string): void {
