@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from '../infra/redis';
 import { redisKeys } from '../infra/redis-keys';
 import { DEFAULT_SHARDS } from '../delivery/webhook-keys';
@@ -14,11 +14,13 @@ import { pushSlotTag } from './push-intake';
  */
 export type PushUse = { method: 'GET'; echostr: string } | { method: 'POST'; encrypted: boolean; body: Buffer };
 
+const POST_AES = Buffer.from('POST aes\n');
+const POST_RAW = Buffer.from('POST raw\n');
+
 export function useDigest(use: PushUse): string {
-  const h = createHash('sha256');
-  if (use.method === 'GET') h.update(`GET\n${use.echostr}`);
-  else h.update(use.encrypted ? 'POST aes\n' : 'POST raw\n').update(use.body);
-  return h.digest('base64');
+  // One-shot hashes (a Hash object per push cost more than copying the body once).
+  if (use.method === 'GET') return hash('sha256', `GET\n${use.echostr}`, 'base64');
+  return hash('sha256', Buffer.concat([use.encrypted ? POST_AES : POST_RAW, use.body]), 'base64');
 }
 
 export interface SignedTriple {
