@@ -19,9 +19,15 @@ const isNoScript = (err: unknown): boolean => err instanceof Error && err.messag
 
 /** Runs `script` once (EVALSHA; EVAL when the node answers NOSCRIPT). */
 export function runScript(redis: Redis, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-  // A catch on ioredis' promise rather than an async function around it: one promise fewer per call on the push path.
-  return redis.evalsha(script.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
-    if (!isNoScript(err)) throw err;
-    return redis.eval(script.text, keys.length, ...keys, ...args);
-  });
+  // A catch on ioredis' promise rather than an async function around it: one promise fewer per call
+  // on the push path. ioredis can also throw at once (a Cluster slot map with a gap, with
+  // auto-pipelining): that too becomes a rejection, as callers that .catch() expect.
+  try {
+    return redis.evalsha(script.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
+      if (!isNoScript(err)) throw err;
+      return redis.eval(script.text, keys.length, ...keys, ...args);
+    });
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
