@@ -14,7 +14,7 @@ export function assertDeclaredLength(ctx: GatewayContext, limitBytes: number): v
  * deadline timer, which cost a push more than the copy. Undefined when any of it is still on the
  * way, when it is over the limit, or when something already started reading the stream.
  */
-export function arrivedBody(req: IncomingMessage, limitBytes: number): Buffer | undefined {
+function arrivedBody(req: IncomingMessage, limitBytes: number): Buffer | undefined {
   if (req.readableFlowing !== null || req.readableEnded || req.readableLength > limitBytes) return undefined;
   // Whole: as many bytes as declared (the parser never gives a request more than its
   // Content-Length; the end of the message is only signalled a tick later), or, for a chunked
@@ -29,14 +29,29 @@ export function arrivedBody(req: IncomingMessage, limitBytes: number): Buffer | 
 }
 
 /**
+ * The body if it came whole with the headers. Checked now and once more a microtask later: a
+ * handler reached without a wait runs inside the request event, before the parser hands over the
+ * body that came in the same packet, which it does in that same turn.
+ */
+export async function bodyIfArrived(req: IncomingMessage, limitBytes: number): Promise<Buffer | undefined> {
+  const now = arrivedBody(req, limitBytes);
+  if (now) return now;
+  await Promise.resolve();
+  return arrivedBody(req, limitBytes);
+}
+
+/**
  * Reads the request body once, as bytes, with a hard size limit (413 beyond it) and, when given, a
  * deadline (408 BODY_TIMEOUT): a client that trickles its body is cut off and its connection closed
  * once the answer is sent, instead of holding memory and a socket until the server's own timeout.
  */
 export async function readRawBody(ctx: GatewayContext, limitBytes: number, timeoutMs?: number): Promise<Buffer> {
+  return (await bodyIfArrived(ctx.req, limitBytes)) ?? streamRawBody(ctx, limitBytes, timeoutMs);
+}
+
+/** readRawBody for a body still on its way (or one that did not fit): raw-body's reader, the limit, the deadline. */
+export async function streamRawBody(ctx: GatewayContext, limitBytes: number, timeoutMs?: number): Promise<Buffer> {
   assertDeclaredLength(ctx, limitBytes);
-  const arrived = arrivedBody(ctx.req, limitBytes);
-  if (arrived) return arrived;
   let timer: NodeJS.Timeout | undefined;
   try {
     const reading = getRawBody(ctx.req, { limit: limitBytes });

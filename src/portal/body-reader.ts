@@ -1,6 +1,6 @@
 import { AppError } from '../kernel/errors';
 import type { GatewayContext } from '../http/context';
-import { arrivedBody, readRawBody } from '../http/raw-body';
+import { bodyIfArrived, streamRawBody } from '../http/raw-body';
 
 const busy = (why: string) => new AppError(503, 'PORTAL_BUSY', `too many push bodies are being received ${why}; retry shortly`, { headers: { 'Retry-After': '1', Connection: 'close' } });
 
@@ -27,14 +27,7 @@ export class BodyReader {
 
   /** `query` identifies the signed query (appid, timestamp, nonce, signature) the body comes with. */
   async read(ctx: GatewayContext, appid: string, query: string): Promise<Buffer> {
-    let arrived = arrivedBody(ctx.req, this.maxBytes);
-    if (!arrived) {
-      // Reached without a wait, this runs inside the request event, before the parser hands over a
-      // body that came with the headers; it does so in the same turn, so one microtask later that
-      // body is whole.
-      await Promise.resolve();
-      arrived = arrivedBody(ctx.req, this.maxBytes);
-    }
+    const arrived = await bodyIfArrived(ctx.req, this.maxBytes);
     if (arrived) return arrived;
     if (this.pending >= this.maxPending) throw busy('on this instance');
     const mine = this.perTenant.get(appid) ?? 0;
@@ -44,7 +37,7 @@ export class BodyReader {
     this.perTenant.set(appid, mine + 1);
     this.queries.add(query);
     try {
-      return await readRawBody(ctx, this.maxBytes, this.timeoutMs);
+      return await streamRawBody(ctx, this.maxBytes, this.timeoutMs);
     } finally {
       this.pending--;
       this.queries.delete(query);
