@@ -39,8 +39,7 @@ with webhooks, a steady mix of token reads, passthrough calls, encrypted pushes 
 and event-loop lag p99 per instance, answers by status and code, pushes lost, every 30 s; at the end
 also each instance's highest RSS in the first and in the last third after the warm-up. Exit code 1
 when a target is missed (that RSS growth < 10 %, lag p99 < 50 ms, no 5xx, no push lost).
-  --minutes N   how long the traffic runs (default 10). Warm-up: the first quarter (at most 2 min),
-                then until every gateway has run two scavenges (at most half the run)
+  --minutes N   how long the traffic runs (default 10; the first quarter, at most 2 min, is warm-up)
   --tenants N   tenants seeded (default 1000)
   --rate N      requests per second over the whole mix (default 40)`;
 
@@ -241,14 +240,6 @@ class RssSamples {
   }
 }
 
-/** Scavenges (minor GCs) a gateway has run since it started, from its /metrics; NaN when unreadable. */
-async function scavenges(gw: Child): Promise<number> {
-  const r = await call(`${gw.url}/metrics`, {});
-  if ('error' in r || r.status !== 200) return NaN;
-  const m = new RegExp(`^${METRIC.gcDuration}_count\\{kind="minor"\\} (\\S+)$`, 'm').exec(r.text);
-  return m ? Number(m[1]) : NaN;
-}
-
 /**
  * What a gateway said that matters after a crash: its stderr, and its log lines at error level and
  * above (pino: level 50 and 60); the last 30 of them.
@@ -277,7 +268,7 @@ class LastWords {
 async function readMetrics(gw: Child): Promise<{ lagP99Ms: number; heapUsed: number }> {
   const r = await call(`${gw.url}/metrics`, {});
   if ('error' in r || r.status !== 200) return { lagP99Ms: NaN, heapUsed: NaN };
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(r.text)?.[1] ?? NaN);
+  const value = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(r.text)?.[1] ?? NaN);
   return { lagP99Ms: value(METRIC.eventLoopLagP99) * 1000, heapUsed: value(METRIC.heapUsed) };
 }
 
@@ -481,16 +472,11 @@ async function main(): Promise<void> {
     t0 = Date.now();
     traffic.start(opts.rate);
     await sleep(warmupMs);
-    // The young generation is two fixed semi-spaces (GATEWAY_NODE_FLAGS) whose pages become resident
-    // only as allocation first runs through them: at this rate that takes minutes, and is not growth.
-    // Two scavenges mean both were filled once; until then the warm-up goes on (at most half the run).
-    const youngCycled = async () => (await Promise.all(gateways.map(scavenges))).every((n) => n >= 2);
-    while (Date.now() < t0 + durationMs / 2 && !(await youngCycled())) await sleep(5000);
     const warmedUp = Date.now();
     // The warm-up reading resets the lag histograms and fixes the RSS baseline printed every 30 s.
     await sample(false);
     for (const s of stats) s.baseRss = s.rss;
-    say(report(warmedUp - t0, traffic, receiver, stats, (await youngCycled()) ? 'warm-up done' : 'warm-up done (a young generation not yet used whole)'));
+    say(report(warmedUp - t0, traffic, receiver, stats, 'warm-up done'));
     let nextReport = warmedUp + REPORT_EVERY_MS;
     while (Date.now() < t0 + durationMs) {
       await sleep(Math.max(0, Math.min(nextReport, t0 + durationMs) - Date.now()));

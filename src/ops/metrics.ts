@@ -25,8 +25,6 @@ export const METRIC = {
   eventLoopLag: 'nodejs_eventloop_lag_seconds',
   processCpu: 'process_cpu_seconds_total',
   residentMemory: 'process_resident_memory_bytes',
-  /** Its `_count{kind="minor"}` is the scavenges run (the soak waits for two before its RSS baseline). */
-  gcDuration: 'nodejs_gc_duration_seconds',
   heapUsed: 'nodejs_heap_size_used_bytes',
 } as const;
 
